@@ -1,0 +1,109 @@
+//! Typed access to the `settings` table. Known keys have defaults; unknown keys are refused so a
+//! typo in `dirsync config set` does not silently do nothing.
+
+use rusqlite::{params, OptionalExtension};
+
+use crate::store::{Store, StoreError};
+
+/// A setting the product understands, with its default and a one-line description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingKey {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub description: &'static str,
+}
+
+/// Every known setting. Features add their keys here.
+pub const KNOWN: &[SettingKey] = &[
+    SettingKey {
+        name: "authority",
+        default: "https://login.microsoftonline.com",
+        description: "Microsoft identity platform host (national clouds allowed)",
+    },
+    SettingKey {
+        name: "tenant",
+        default: "organizations",
+        description: "Tenant: a GUID, a domain, or organizations",
+    },
+    SettingKey {
+        name: "client_id",
+        default: "",
+        description: "Application (client) id of your app registration",
+    },
+    SettingKey {
+        name: "graph_url",
+        default: "https://graph.microsoft.com",
+        description: "Microsoft Graph base URL",
+    },
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("unknown setting '{0}'; known settings: {known}", known = KNOWN.iter().map(|k| k.name).collect::<Vec<_>>().join(", "))]
+    Unknown(String),
+    #[error("invalid value for '{key}': {reason}")]
+    Invalid { key: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<rusqlite::Error> for SettingsError {
+    fn from(e: rusqlite::Error) -> Self {
+        SettingsError::Store(StoreError::Sql(e))
+    }
+}
+
+pub fn key(name: &str) -> Result<&'static SettingKey, SettingsError> {
+    KNOWN
+        .iter()
+        .find(|k| k.name == name)
+        .ok_or_else(|| SettingsError::Unknown(name.to_string()))
+}
+
+/// The stored value, or the key's default.
+pub fn get(store: &Store, name: &str) -> Result<String, SettingsError> {
+    let k = key(name)?;
+    let stored: Option<String> = store
+        .conn()
+        .query_row("SELECT value FROM settings WHERE key = ?1", [name], |r| r.get(0))
+        .optional()?;
+    Ok(stored.unwrap_or_else(|| k.default.to_string()))
+}
+
+/// Stores a value after checking it.
+pub fn set(store: &Store, name: &str, value: &str) -> Result<(), SettingsError> {
+    key(name)?;
+    validate(name, value)?;
+    store.conn().execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![name, value],
+    )?;
+    Ok(())
+}
+
+/// Every known setting with its current value, in a stable order.
+pub fn list(store: &Store) -> Result<Vec<(&'static SettingKey, String)>, SettingsError> {
+    KNOWN.iter().map(|k| Ok((k, get(store, k.name)?))).collect()
+}
+
+fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
+    let invalid = |reason: &str| SettingsError::Invalid {
+        key: name.to_string(),
+        reason: reason.to_string(),
+    };
+    match name {
+        "authority" | "graph_url" => {
+            let lower = value.to_ascii_lowercase();
+            let loopback = lower.starts_with("http://127.0.0.1") || lower.starts_with("http://localhost");
+            if !(lower.starts_with("https://") || loopback) {
+                return Err(invalid("must be an https:// URL (http:// is allowed only for localhost)"));
+            }
+        }
+        "tenant" if value.trim().is_empty() => {
+            return Err(invalid("must be a tenant GUID, a domain, or organizations"))
+        }
+        _ => {}
+    }
+    Ok(())
+}
