@@ -1,1 +1,42 @@
-fn main() {}
+//! `dirsync`: the headless front end of Directory Sync, for servers and schedulers.
+//! Every command is a thin adapter over the `dirsync` core crate.
+//!
+//! Exit codes: 0 success, 1 failed, 2 usage, 3 needs approval, 4 sign-in required.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod config_cmd;
+mod context;
+
+#[derive(Parser)]
+#[command(name = "dirsync", version = dirsync::VERSION, about = "Keep a local organization directory in sync with Entra ID (Azure AD)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read and change settings (authority, tenant, client_id, graph_url, ...)
+    #[command(subcommand)]
+    Config(config_cmd::ConfigCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                context::EXIT_USAGE.into()
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match cli.command {
+        Command::Config(cmd) => config_cmd::run(cmd),
+    }
+}

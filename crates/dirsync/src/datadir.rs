@@ -13,10 +13,15 @@ pub const DATABASE_FILE: &str = "dirsync.sqlite3";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DataDirError {
-    #[error("no data directory could be found for this user; set {DATA_DIR_ENV} to a writable folder")]
+    #[error(
+        "no data directory could be found for this user; set {DATA_DIR_ENV} to a writable folder"
+    )]
     NoPlatformDir,
     #[error("cannot create the data directory {path}: {source}; set {DATA_DIR_ENV} to a writable folder")]
-    Create { path: PathBuf, source: std::io::Error },
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// A resolved, existing data directory.

@@ -65,7 +65,9 @@ pub fn get(store: &Store, name: &str) -> Result<String, SettingsError> {
     let k = key(name)?;
     let stored: Option<String> = store
         .conn()
-        .query_row("SELECT value FROM settings WHERE key = ?1", [name], |r| r.get(0))
+        .query_row("SELECT value FROM settings WHERE key = ?1", [name], |r| {
+            r.get(0)
+        })
         .optional()?;
     Ok(stored.unwrap_or_else(|| k.default.to_string()))
 }
@@ -95,9 +97,12 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
     match name {
         "authority" | "graph_url" => {
             let lower = value.to_ascii_lowercase();
-            let loopback = lower.starts_with("http://127.0.0.1") || lower.starts_with("http://localhost");
+            let loopback =
+                lower.starts_with("http://127.0.0.1") || lower.starts_with("http://localhost");
             if !(lower.starts_with("https://") || loopback) {
-                return Err(invalid("must be an https:// URL (http:// is allowed only for localhost)"));
+                return Err(invalid(
+                    "must be an https:// URL (http:// is allowed only for localhost)",
+                ));
             }
         }
         "tenant" if value.trim().is_empty() => {

@@ -14,9 +14,16 @@ pub enum StoreError {
         "the database {path} was written by a newer version of Directory Sync (schema {found}, this version knows up to {known}); \
          install the newer version, or point DIRSYNC_DATA_DIR at another folder"
     )]
-    TooNew { path: PathBuf, found: usize, known: usize },
+    TooNew {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
     #[error("cannot open the database {path}: {source}")]
-    Open { path: PathBuf, source: rusqlite::Error },
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("cannot upgrade the database {path}: {message}")]
     Migrate { path: PathBuf, message: String },
     #[error("database error: {0}")]
@@ -85,7 +92,8 @@ impl Store {
 }
 
 fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let found: usize = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
+    let found: usize =
+        conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
     let known = schema_version();
     if found > known {
         return Err(StoreError::TooNew {
@@ -95,13 +103,13 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
         });
     }
     migrations().to_latest(conn).map_err(|e| match e {
-        rusqlite_migration::Error::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead) => {
-            StoreError::TooNew {
-                path: path.to_path_buf(),
-                found,
-                known,
-            }
-        }
+        rusqlite_migration::Error::MigrationDefinition(
+            MigrationDefinitionError::DatabaseTooFarAhead,
+        ) => StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known,
+        },
         other => StoreError::Migrate {
             path: path.to_path_buf(),
             message: other.to_string(),
