@@ -3,6 +3,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
+use crate::schedule::{parse_bool, parse_daily_at, SyncMode};
 use crate::store::{Store, StoreError};
 
 /// A setting the product understands, with its default and a one-line description.
@@ -34,6 +35,31 @@ pub const KNOWN: &[SettingKey] = &[
         name: "graph_url",
         default: "https://graph.microsoft.com",
         description: "Microsoft Graph base URL",
+    },
+    SettingKey {
+        name: "sync_mode",
+        default: "one-time",
+        description: "one-time (sync when asked) or recurring (every day at daily_at)",
+    },
+    SettingKey {
+        name: "daily_at",
+        default: "02:00",
+        description: "Local time of the daily sync, 24-hour HH:MM",
+    },
+    SettingKey {
+        name: "schedule_paused",
+        default: "false",
+        description: "true pauses the daily sync without leaving recurring mode",
+    },
+    SettingKey {
+        name: "notify_success",
+        default: "false",
+        description: "true also notifies after successful scheduled runs (failures always notify)",
+    },
+    SettingKey {
+        name: "start_at_login",
+        default: "false",
+        description: "true starts Directory Sync in the tray when you log in",
     },
 ];
 
@@ -107,6 +133,17 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
         }
         "tenant" if value.trim().is_empty() => {
             return Err(invalid("must be a tenant GUID, a domain, or organizations"))
+        }
+        "sync_mode" if SyncMode::parse(value).is_none() => {
+            return Err(invalid("must be one-time or recurring"))
+        }
+        "daily_at" if parse_daily_at(value).is_none() => {
+            return Err(invalid(
+                "must be a 24-hour time as HH:MM, from 00:00 to 23:59 (e.g. 02:00)",
+            ))
+        }
+        "schedule_paused" | "notify_success" | "start_at_login" if parse_bool(value).is_none() => {
+            return Err(invalid("must be true or false"))
         }
         _ => {}
     }
