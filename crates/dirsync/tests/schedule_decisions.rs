@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use dirsync::schedule::{next_due, parse_daily_at, Decision, Idle, Observation, ScheduleConfig, SyncMode};
+use dirsync::schedule::{
+    next_due, parse_daily_at, Decision, Idle, Observation, ScheduleConfig, SyncMode,
+};
 
 const CASES: &str = include_str!("data/schedule_decisions.txt");
 
@@ -46,7 +48,9 @@ fn parse(line: &str) -> Case {
     };
     Case {
         name: name.to_string(),
-        zone: zone.parse().unwrap_or_else(|e| panic!("bad zone in '{line}': {e}")),
+        zone: zone
+            .parse()
+            .unwrap_or_else(|e| panic!("bad zone in '{line}': {e}")),
         config: ScheduleConfig {
             mode: SyncMode::parse(mode).expect("mode"),
             daily_at: parse_daily_at(daily_at).expect("daily_at"),

@@ -139,7 +139,8 @@ fn notifications_match_the_table() {
                 title: title.to_string(),
                 body: body.to_string(),
             });
-            (got != expected).then(|| format!("{}:\n  expected {expected:?}\n  got      {got:?}", c.name))
+            (got != expected)
+                .then(|| format!("{}:\n  expected {expected:?}\n  got      {got:?}", c.name))
         })
         .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));

@@ -89,7 +89,13 @@ fn defaults_are_one_time_at_two_not_paused_quiet() {
         .iter()
         .map(|(k, _)| k.name)
         .collect();
-    for key in ["sync_mode", "daily_at", "schedule_paused", "notify_success", "start_at_login"] {
+    for key in [
+        "sync_mode",
+        "daily_at",
+        "schedule_paused",
+        "notify_success",
+        "start_at_login",
+    ] {
         assert!(listed.contains(&key), "{key} missing from settings::list");
     }
 }

@@ -267,9 +267,14 @@ fn timelines_start_exactly_the_expected_runs() {
     let failures: Vec<String> = TIMELINES
         .iter()
         .filter_map(|t| {
-            let expected: Vec<_> = t.runs.iter().map(|(at, slot)| (time(at), time(slot))).collect();
+            let expected: Vec<_> = t
+                .runs
+                .iter()
+                .map(|(at, slot)| (time(at), time(slot)))
+                .collect();
             let got = play(t);
-            (got != expected).then(|| format!("{}:\n  expected {expected:?}\n  got      {got:?}", t.name))
+            (got != expected)
+                .then(|| format!("{}:\n  expected {expected:?}\n  got      {got:?}", t.name))
         })
         .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));

@@ -102,7 +102,9 @@ pub fn load(store: &Store) -> Result<ScheduleSettings, SettingsError> {
     let read = |name: &str| settings::get(store, name);
     let bad = |name: &str, value: String, reason: &str| SettingsError::Invalid {
         key: name.to_string(),
-        reason: format!("stored value '{value}' {reason}; set it again with `dirsync config set {name} …`"),
+        reason: format!(
+            "stored value '{value}' {reason}; set it again with `dirsync config set {name} …`"
+        ),
     };
     let read_bool = |name: &str| -> Result<bool, SettingsError> {
         let v = read(name)?;

@@ -23,7 +23,9 @@ pub enum Idle {
 pub enum Decision {
     Never(Idle),
     /// Start a run now, for the daily slot at `slot`.
-    RunNow { slot: DateTime<Utc> },
+    RunNow {
+        slot: DateTime<Utc>,
+    },
     /// The next run starts at `at`, for the daily slot at `slot`. `at` is later than `slot` when
     /// the run catches up on a slot missed while the app was closed or the machine asleep.
     At {

@@ -11,13 +11,9 @@ pub enum RunOutcomeKind {
         removed: u64,
     },
     /// `reason` is the run's one-line, plain-language error.
-    Failed {
-        reason: String,
-    },
+    Failed { reason: String },
     /// The deletion guard held back `removals` removals until the admin decides.
-    NeedsApproval {
-        removals: u64,
-    },
+    NeedsApproval { removals: u64 },
     /// Sign-in expired or was revoked; the admin must sign in again.
     SignInRequired,
     /// The admin cancelled it; they already know.

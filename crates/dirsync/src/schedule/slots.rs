@@ -18,7 +18,11 @@ const SEARCH_DAYS: i64 = 3;
 ///   moment the clocks jump (02:30 in New York on the spring-forward day runs at 03:00 EDT).
 ///
 /// `None` only for a zone that skips more than two days, which no real zone does.
-pub fn slot_on<Tz: TimeZone>(date: NaiveDate, daily_at: NaiveTime, tz: &Tz) -> Option<DateTime<Utc>> {
+pub fn slot_on<Tz: TimeZone>(
+    date: NaiveDate,
+    daily_at: NaiveTime,
+    tz: &Tz,
+) -> Option<DateTime<Utc>> {
     let local = date.and_time(daily_at);
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) => Some(t.with_timezone(&Utc)),
@@ -36,7 +40,11 @@ pub fn slot_on<Tz: TimeZone>(date: NaiveDate, daily_at: NaiveTime, tz: &Tz) -> O
     }
 }
 
-fn slots_around<Tz: TimeZone>(now: DateTime<Utc>, daily_at: NaiveTime, tz: &Tz) -> Vec<DateTime<Utc>> {
+fn slots_around<Tz: TimeZone>(
+    now: DateTime<Utc>,
+    daily_at: NaiveTime,
+    tz: &Tz,
+) -> Vec<DateTime<Utc>> {
     let today = now.with_timezone(tz).date_naive();
     (-SEARCH_DAYS..=SEARCH_DAYS)
         .filter_map(|d| today.checked_add_signed(TimeDelta::days(d)))
@@ -50,7 +58,10 @@ pub fn previous_slot<Tz: TimeZone>(
     daily_at: NaiveTime,
     tz: &Tz,
 ) -> Option<DateTime<Utc>> {
-    slots_around(now, daily_at, tz).into_iter().filter(|s| *s <= now).max()
+    slots_around(now, daily_at, tz)
+        .into_iter()
+        .filter(|s| *s <= now)
+        .max()
 }
 
 /// The earliest slot strictly after `now`.
@@ -59,5 +70,8 @@ pub fn next_slot<Tz: TimeZone>(
     daily_at: NaiveTime,
     tz: &Tz,
 ) -> Option<DateTime<Utc>> {
-    slots_around(now, daily_at, tz).into_iter().filter(|s| *s > now).min()
+    slots_around(now, daily_at, tz)
+        .into_iter()
+        .filter(|s| *s > now)
+        .min()
 }
