@@ -6,6 +6,7 @@
 //! the desktop shell (`src-tauri`) and the `dirsync` CLI are thin adapters over it.
 
 pub mod datadir;
+pub mod rules;
 pub mod settings;
 pub mod store;
 
