@@ -373,3 +373,29 @@ fn evaluate_all_returns_matching_indices_per_rule() {
     assert_eq!(hits[0], (0..5000).step_by(2).collect::<Vec<_>>());
     assert_eq!(hits[1], (0..5000).step_by(3).collect::<Vec<_>>());
 }
+
+#[test]
+fn rule_set_agrees_with_single_rule_evaluation() {
+    let users = users();
+    let rules: Vec<Rule> = cases()
+        .into_iter()
+        .filter_map(|(_, c)| match c {
+            Case::Matches(rule, _) => Some(parse(&rule).unwrap()),
+            Case::Error { .. } => None,
+        })
+        .collect();
+    let set = rules::RuleSet::new(&rules);
+    let mut row = vec![false; rules.len()];
+    for user in users.values() {
+        set.matches_into(user, now(), &mut row);
+        for (rule, &hit) in rules.iter().zip(&row) {
+            assert_eq!(
+                hit,
+                rule.matches_at(user, now()),
+                "`{}` on {}",
+                rule.text(),
+                user["id"]
+            );
+        }
+    }
+}

@@ -22,6 +22,8 @@ pub(crate) enum Node {
 #[derive(Clone, Debug)]
 pub(crate) struct Cmp {
     pub subject: Subject,
+    /// Index into [`Ctx::slots`] once bound into a [`super::RuleSet`]; `None` reads the JSON directly.
+    pub slot: Option<u16>,
     pub test: Test,
     pub negate: bool,
     pub span: (usize, usize),
@@ -31,6 +33,7 @@ pub(crate) struct Cmp {
 #[derive(Clone, Debug)]
 pub(crate) struct Quant {
     pub path: GraphPath,
+    pub slot: Option<u16>,
     pub all: bool,
     pub body: Node,
     pub span: (usize, usize),
@@ -98,6 +101,7 @@ impl DateValue {
     fn resolve(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match *self {
             DateValue::At(t) => Some(t),
+            DateValue::Now { months: 0, delta } => now.checked_add_signed(delta),
             DateValue::Now { months, delta } => {
                 let t = if months >= 0 {
                     now.checked_add_months(Months::new(months.unsigned_abs()))?
@@ -112,6 +116,9 @@ impl DateValue {
 
 /// Graph dates are RFC 3339; rule literals may also be a bare date or a date-time without zone (UTC).
 pub(crate) fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    if let Some(t) = parse_graph_date(s) {
+        return Some(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -122,6 +129,32 @@ pub(crate) fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc())
+}
+
+/// Graph's own form, `YYYY-MM-DDTHH:MM:SSZ`, without chrono's general parser: date rules run per
+/// user, and this form is nearly all of them.
+fn parse_graph_date(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() != 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)?;
+    Some(
+        date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?
+            .and_utc(),
+    )
 }
 
 /// A user's value, borrowed from the JSON.
@@ -164,14 +197,34 @@ pub(crate) struct Ctx<'a> {
     pub user: &'a Value,
     pub item: Option<&'a Value>,
     pub now: DateTime<Utc>,
+    /// Top-level values fetched once per user and shared by every rule of a [`super::RuleSet`].
+    pub slots: &'a [Option<&'a Value>],
 }
 
-pub(crate) fn resolve_path<'a>(user: &'a Value, path: GraphPath) -> Val<'a> {
+impl<'a> Ctx<'a> {
+    fn top(&self, slot: Option<u16>, key: &str) -> Option<&'a Value> {
+        match slot {
+            Some(i) => self.slots[usize::from(i)],
+            None => self.user.get(key),
+        }
+    }
+}
+
+/// The top-level Graph key a path starts from.
+pub(crate) fn top_key(path: GraphPath) -> &'static str {
     match path {
-        GraphPath::Key(k) => Val::of(user.get(k)),
-        GraphPath::First(k) => Val::of(user.get(k).and_then(|v| v.get(0))),
-        GraphPath::Nested(o, k) => Val::of(user.get(o).and_then(|v| v.get(k))),
-        GraphPath::SipProxy => match user.get("proxyAddresses") {
+        GraphPath::Key(k) | GraphPath::First(k) | GraphPath::Nested(k, _) => k,
+        GraphPath::SipProxy => "proxyAddresses",
+    }
+}
+
+/// From the top-level value to the property's value.
+pub(crate) fn descend(top: Option<&Value>, path: GraphPath) -> Val<'_> {
+    match path {
+        GraphPath::Key(_) => Val::of(top),
+        GraphPath::First(_) => Val::of(top.and_then(|v| v.get(0))),
+        GraphPath::Nested(_, k) => Val::of(top.and_then(|v| v.get(k))),
+        GraphPath::SipProxy => match top {
             Some(Value::Array(items)) => items
                 .iter()
                 .filter_map(Value::as_str)
@@ -182,21 +235,25 @@ pub(crate) fn resolve_path<'a>(user: &'a Value, path: GraphPath) -> Val<'a> {
     }
 }
 
+/// `extension_<appId>_<name>`: rule names are case-insensitive; Graph returns the name as the app
+/// registered it, so an exact miss falls back to a case-insensitive scan.
+pub(crate) fn extension_value<'a>(user: &'a Value, name: &str) -> Option<&'a Value> {
+    let obj = user.as_object()?;
+    obj.get(name).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
 impl Subject {
-    pub(crate) fn resolve<'a>(&self, ctx: &Ctx<'a>) -> Val<'a> {
+    pub(crate) fn resolve<'a>(&self, ctx: &Ctx<'a>, slot: Option<u16>) -> Val<'a> {
         match self {
-            Subject::Path(p) => resolve_path(ctx.user, *p),
-            Subject::Extension(name) => {
-                let Some(obj) = ctx.user.as_object() else {
-                    return Val::Missing;
-                };
-                // Rule names are case-insensitive; Graph returns the name as the app registered it.
-                Val::of(obj.get(&**name).or_else(|| {
-                    obj.iter()
-                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                        .map(|(_, v)| v)
-                }))
-            }
+            Subject::Path(p) => descend(ctx.top(slot, top_key(*p)), *p),
+            Subject::Extension(name) => Val::of(match slot {
+                Some(i) => ctx.slots[usize::from(i)],
+                None => extension_value(ctx.user, name),
+            }),
             Subject::Item => Val::of(ctx.item),
             Subject::ItemKey(k) => Val::of(ctx.item.and_then(|i| i.get(*k))),
         }
@@ -216,8 +273,12 @@ impl Node {
 }
 
 impl Quant {
+    pub(crate) fn collection<'a>(&self, ctx: &Ctx<'a>) -> Val<'a> {
+        descend(ctx.top(self.slot, top_key(self.path)), self.path)
+    }
+
     pub(crate) fn eval(&self, ctx: &Ctx<'_>) -> bool {
-        let items: &[Value] = match resolve_path(ctx.user, self.path) {
+        let items: &[Value] = match self.collection(ctx) {
             Val::Arr(a) => a,
             // A single value is a one-item collection; missing is empty.
             Val::Missing => &[],
@@ -228,6 +289,7 @@ impl Quant {
                 user: ctx.user,
                 item: Some(item),
                 now: ctx.now,
+                slots: ctx.slots,
             })
         };
         if self.all {
@@ -240,7 +302,9 @@ impl Quant {
 
 impl Cmp {
     pub(crate) fn eval(&self, ctx: &Ctx<'_>) -> bool {
-        self.test.eval(self.subject.resolve(ctx), ctx.now) != self.negate
+        self.test
+            .eval(self.subject.resolve(ctx, self.slot), ctx.now)
+            != self.negate
     }
 }
 
@@ -335,9 +399,13 @@ fn fold(s: &str) -> impl Iterator<Item = char> + '_ {
     s.chars().flat_map(char::to_lowercase)
 }
 
+// With an ASCII constant, comparing bytes is exact and never splits a char: ASCII bytes don't occur
+// inside multi-byte UTF-8 sequences. (Unicode chars that lowercase to ASCII, like the Kelvin sign,
+// are deliberately not equal to their ASCII look-alikes.)
+
 pub(crate) fn eq_ci(s: &str, f: &Folded) -> bool {
-    if f.ascii && s.is_ascii() {
-        s.len() == f.lower.len() && s.as_bytes().eq_ignore_ascii_case(f.lower.as_bytes())
+    if f.ascii {
+        s.as_bytes().eq_ignore_ascii_case(f.lower.as_bytes())
     } else {
         fold(s).eq(f.lower.chars())
     }
@@ -345,7 +413,7 @@ pub(crate) fn eq_ci(s: &str, f: &Folded) -> bool {
 
 pub(crate) fn starts_with_ci(s: &str, f: &Folded) -> bool {
     let n = f.lower.len();
-    if f.ascii && s.is_ascii() {
+    if f.ascii {
         s.len() >= n && s.as_bytes()[..n].eq_ignore_ascii_case(f.lower.as_bytes())
     } else {
         let mut it = fold(s);
@@ -355,7 +423,7 @@ pub(crate) fn starts_with_ci(s: &str, f: &Folded) -> bool {
 
 pub(crate) fn ends_with_ci(s: &str, f: &Folded) -> bool {
     let n = f.lower.len();
-    if f.ascii && s.is_ascii() {
+    if f.ascii {
         s.len() >= n && s.as_bytes()[s.len() - n..].eq_ignore_ascii_case(f.lower.as_bytes())
     } else {
         // Lowercasing can change lengths, so a suffix can't be compared char-by-char from the end.
@@ -365,11 +433,17 @@ pub(crate) fn ends_with_ci(s: &str, f: &Folded) -> bool {
 
 pub(crate) fn contains_ci(s: &str, f: &Folded) -> bool {
     let needle = f.lower.as_bytes();
-    if f.ascii && s.is_ascii() {
-        needle.is_empty()
-            || s.as_bytes()
-                .windows(needle.len())
-                .any(|w| w.eq_ignore_ascii_case(needle))
+    if f.ascii {
+        let Some((&first, _)) = needle.split_first() else {
+            return true;
+        };
+        let upper = first.to_ascii_uppercase();
+        let hay = s.as_bytes();
+        hay.len() >= needle.len()
+            && (0..=hay.len() - needle.len()).any(|i| {
+                (hay[i] == first || hay[i] == upper)
+                    && hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
+            })
     } else {
         s.to_lowercase().contains(&*f.lower)
     }

@@ -103,6 +103,7 @@ impl Rule {
             user,
             item: None,
             now,
+            slots: &[],
         })
     }
 
@@ -116,6 +117,7 @@ impl Rule {
             user,
             item: None,
             now,
+            slots: &[],
         };
         let mut terms = Vec::new();
         self.collect_terms(&self.root, &ctx, &mut terms);
@@ -134,12 +136,12 @@ impl Rule {
                 return;
             }
             Node::Not(x) => return self.collect_terms(x, ctx, out),
-            Node::Cmp(c) => (c.span, c.eval(ctx), c.subject.resolve(ctx).display()),
-            Node::Quant(q) => (
-                q.span,
-                q.eval(ctx),
-                eval::resolve_path(ctx.user, q.path).display(),
+            Node::Cmp(c) => (
+                c.span,
+                c.eval(ctx),
+                c.subject.resolve(ctx, c.slot).display(),
             ),
+            Node::Quant(q) => (q.span, q.eval(ctx), q.collection(ctx).display()),
         };
         out.push(TermResult {
             text: self.text[self.byte_at[span.0]..self.byte_at[span.1]].to_owned(),
@@ -173,29 +175,93 @@ pub fn graph_properties_of<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> Vec
 }
 
 /// Evaluates every rule against every user and returns, per rule, the indices of matching users.
-/// Splits the users across the machine's cores; this is the entry point for full recomputes, for
-/// recomputing a batch of changed users, and for the benchmark.
+/// The entry point for full recomputes, for recomputing a batch of changed users, and for the
+/// benchmark; see [`RuleSet`].
 pub fn evaluate_all(rules: &[Rule], users: &[Value]) -> Vec<Vec<usize>> {
-    let now = Utc::now();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(users.len().div_ceil(2048).max(1));
-    let chunk = users.len().div_ceil(threads).max(1);
-    let eval_chunk = |offset: usize, part: &[Value]| {
-        let mut hits = vec![Vec::new(); rules.len()];
-        for (i, user) in part.iter().enumerate() {
-            for (r, rule) in rules.iter().enumerate() {
-                if rule.matches_at(user, now) {
-                    hits[r].push(offset + i);
+    RuleSet::new(rules).evaluate(users)
+}
+
+/// Where a slot's value comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum SlotKey {
+    Key(&'static str),
+    Extension(Box<str>),
+}
+
+/// Many rules evaluated together. Each top-level Graph key the rules read is looked up once per
+/// user and shared, so 50 rules over a user cost a handful of map lookups, not hundreds.
+#[derive(Clone, Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    keys: Vec<SlotKey>,
+}
+
+impl RuleSet {
+    pub fn new(rules: &[Rule]) -> Self {
+        let mut keys = Vec::new();
+        let mut rules = rules.to_vec();
+        for rule in &mut rules {
+            bind(&mut rule.root, &mut keys);
+        }
+        RuleSet { rules, keys }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Per rule, whether `user` matches, written into `out` (one entry per rule).
+    pub fn matches_into(&self, user: &Value, now: DateTime<Utc>, out: &mut [bool]) {
+        // On the stack for the usual handful of keys: no allocation per user.
+        let mut stack: [Option<&Value>; 32] = [None; 32];
+        let mut heap;
+        let slots: &mut [Option<&Value>] = if self.keys.len() <= stack.len() {
+            &mut stack[..self.keys.len()]
+        } else {
+            heap = vec![None; self.keys.len()];
+            &mut heap
+        };
+        for (slot, key) in slots.iter_mut().zip(&self.keys) {
+            *slot = match key {
+                SlotKey::Key(k) => user.get(*k),
+                SlotKey::Extension(name) => eval::extension_value(user, name),
+            };
+        }
+        let ctx = Ctx {
+            user,
+            item: None,
+            now,
+            slots,
+        };
+        for (rule, hit) in self.rules.iter().zip(out.iter_mut()) {
+            *hit = rule.root.eval(&ctx);
+        }
+    }
+
+    /// Per rule, the indices of matching users. Splits the users across the machine's cores.
+    pub fn evaluate(&self, users: &[Value]) -> Vec<Vec<usize>> {
+        let now = Utc::now();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(users.len().div_ceil(4096).max(1));
+        let chunk = users.len().div_ceil(threads).max(1);
+        let eval_chunk = |offset: usize, part: &[Value]| {
+            let mut hits = vec![Vec::new(); self.rules.len()];
+            let mut row = vec![false; self.rules.len()];
+            for (i, user) in part.iter().enumerate() {
+                self.matches_into(user, now, &mut row);
+                for (r, &hit) in row.iter().enumerate() {
+                    if hit {
+                        hits[r].push(offset + i);
+                    }
                 }
             }
+            hits
+        };
+        if threads == 1 {
+            return eval_chunk(0, users);
         }
-        hits
-    };
-    let parts: Vec<Vec<Vec<usize>>> = if threads == 1 {
-        vec![eval_chunk(0, users)]
-    } else {
-        std::thread::scope(|s| {
+        let parts: Vec<Vec<Vec<usize>>> = std::thread::scope(|s| {
             let handles: Vec<_> = users
                 .chunks(chunk)
                 .enumerate()
@@ -205,13 +271,41 @@ pub fn evaluate_all(rules: &[Rule], users: &[Value]) -> Vec<Vec<usize>> {
                 .into_iter()
                 .map(|h| h.join().expect("rule evaluation doesn't panic"))
                 .collect()
-        })
-    };
-    let mut out = vec![Vec::new(); rules.len()];
-    for part in parts {
-        for (r, hits) in part.into_iter().enumerate() {
-            out[r].extend(hits);
+        });
+        let mut out = vec![Vec::new(); self.rules.len()];
+        for part in parts {
+            for (r, hits) in part.into_iter().enumerate() {
+                out[r].extend(hits);
+            }
+        }
+        out
+    }
+}
+
+fn slot_of(keys: &mut Vec<SlotKey>, key: SlotKey) -> Option<u16> {
+    let i = keys.iter().position(|k| *k == key).unwrap_or_else(|| {
+        keys.push(key);
+        keys.len() - 1
+    });
+    // Past u16::MAX distinct keys (impossible within 3,072 chars per rule in practice) read directly.
+    u16::try_from(i).ok()
+}
+
+/// Points every property read in `node` at a shared slot.
+fn bind(node: &mut Node, keys: &mut Vec<SlotKey>) {
+    match node {
+        Node::And(xs) | Node::Or(xs) => xs.iter_mut().for_each(|x| bind(x, keys)),
+        Node::Not(x) => bind(x, keys),
+        Node::Cmp(c) => {
+            c.slot = match &c.subject {
+                eval::Subject::Path(p) => slot_of(keys, SlotKey::Key(eval::top_key(*p))),
+                eval::Subject::Extension(name) => slot_of(keys, SlotKey::Extension(name.clone())),
+                eval::Subject::Item | eval::Subject::ItemKey(_) => None,
+            }
+        }
+        Node::Quant(q) => {
+            q.slot = slot_of(keys, SlotKey::Key(eval::top_key(q.path)));
+            bind(&mut q.body, keys);
         }
     }
-    out
 }

@@ -332,6 +332,7 @@ impl<'a> Parser<'a> {
             let end = self.toks[self.i - 1].end;
             return Ok(Node::Quant(Box::new(Quant {
                 path: *path,
+                slot: None,
                 all: op == Op::All,
                 body,
                 span: (t.start, end),
@@ -482,6 +483,7 @@ impl<'a> Parser<'a> {
     ) -> Node {
         Node::Cmp(Box::new(Cmp {
             subject,
+            slot: None,
             test,
             negate,
             span: (start, end),
