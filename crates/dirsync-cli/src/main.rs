@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod config_cmd;
 mod context;
+mod rules_cmd;
 
 #[derive(Parser)]
 #[command(name = "dirsync", version = dirsync::VERSION, about = "Keep a local organization directory in sync with Entra ID (Azure AD)")]
@@ -22,6 +23,9 @@ enum Command {
     /// Read and change settings (authority, tenant, client_id, graph_url, ...)
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Check and evaluate dynamic-membership rules (Entra ID syntax)
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCommand),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +42,6 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd),
+        Command::Rules(cmd) => rules_cmd::run(cmd),
     }
 }

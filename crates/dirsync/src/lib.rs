@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod datadir;
+pub mod rules;
 pub mod schedule;
 pub mod settings;
 pub mod store;
