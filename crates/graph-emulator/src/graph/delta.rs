@@ -275,8 +275,11 @@ pub async fn handler(
         while round.c < total && n < page_size {
             let pos = round.c as usize;
             round.c += 1;
+            // Generated users go out newest first, so reports come before their managers.
+            let base = store.gen.count;
             let view = match &round.f {
                 Some(f) => store.get(&f[pos]),
+                None if pos < base => store.view_at(base - 1 - pos),
                 None => store.view_at(pos),
             };
             let Some(view) = view else { continue };

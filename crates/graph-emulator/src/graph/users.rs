@@ -54,6 +54,16 @@ pub async fn list(
         Ok(x) => x,
         Err(r) => return r,
     };
+    for unsupported in ["filter", "search", "orderby", "expand"] {
+        if param(&q, unsupported).is_some() {
+            return graph_error(
+                StatusCode::BAD_REQUEST,
+                "Request_UnsupportedQuery",
+                &format!("Unsupported query option '${unsupported}' (not emulated)."),
+                &ids,
+            );
+        }
+    }
     let cursor = if let Some(tok) = param(&q, "skiptoken") {
         match st.signer.open::<ListCursor>(LIST_SKIP, tok) {
             Some(c) => c,

@@ -190,13 +190,15 @@ fn show_consent(st: &State, tenant: &str, flow_id: &str, flow: &Flow, user: &str
             .iter()
             .any(|s| scopes::needs_admin(s) && !c.admin_consented.contains(s))
     });
+    let is_admin = st.store.lock().unwrap().admins.iter().any(|a| a == user);
     pages::consent(
         &format!("/{tenant}/oauth2/v2.0/consent"),
         flow_id,
         &client.map(|c| c.display_name).unwrap_or_default(),
         &upn,
         &flow.scopes,
-        admin_note,
+        admin_note && !is_admin,
+        is_admin,
     )
 }
 
@@ -461,6 +463,7 @@ pub async fn login(
 pub struct ConsentForm {
     flow: String,
     decision: Option<String>,
+    consent_org: Option<String>,
 }
 
 pub async fn consent(
@@ -487,5 +490,17 @@ pub async fn consent(
         );
     }
     grant_user_consent(&st, &flow, &user);
+    let is_admin = st.store.lock().unwrap().admins.iter().any(|a| *a == user);
+    if is_admin && form.consent_org.as_deref() == Some("on") {
+        // Tenant-wide admin consent for every requested Graph permission.
+        let mut clients = st.clients.lock().unwrap();
+        if let Some(c) = clients.get_mut(&flow.client_id.to_ascii_lowercase()) {
+            for s in flow.scopes.iter().filter(|s| scopes::is_graph(s)) {
+                if !c.admin_consented.contains(s) {
+                    c.admin_consented.push(s.clone());
+                }
+            }
+        }
+    }
     complete(&st, &flow, &user)
 }

@@ -77,6 +77,7 @@ pub fn consent(
     upn: &str,
     scopes: &[String],
     admin_note: bool,
+    can_consent_for_org: bool,
 ) -> Response {
     let mut body = format!(
         "<p>{}</p><p><b>{}</b> wants to:</p><ul>",
@@ -90,8 +91,13 @@ pub fn consent(
     if admin_note {
         body.push_str("<p>Some permissions require an administrator to grant consent for the organization; they are not granted by accepting here.</p>");
     }
+    let org = if can_consent_for_org {
+        "<label><input type=\"checkbox\" name=\"consent_org\" value=\"on\"> Consent on behalf of your organization</label>"
+    } else {
+        ""
+    };
     body.push_str(&format!(
-        "<form method=\"post\" action=\"{a}\"><input type=\"hidden\" name=\"flow\" value=\"{f}\">\
+        "<form method=\"post\" action=\"{a}\"><input type=\"hidden\" name=\"flow\" value=\"{f}\">{org}\
          <button type=\"submit\" name=\"decision\" value=\"accept\">Accept</button>\
          <button type=\"submit\" name=\"decision\" value=\"cancel\">Cancel</button></form>",
         a = esc(action),

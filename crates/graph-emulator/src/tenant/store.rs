@@ -219,7 +219,22 @@ impl Store {
         Ok(self.entries.get_mut(&id).expect("just inserted"))
     }
 
-    fn validate(&self, props: &Map<String, Value>) -> Result<(), StoreError> {
+    fn validate(&self, props: &Map<String, Value>, id: Option<&str>) -> Result<(), StoreError> {
+        if let Some(upn) = props.get("userPrincipalName") {
+            let upn = upn
+                .as_str()
+                .ok_or_else(|| StoreError::Invalid("userPrincipalName must be a string".into()))?;
+            let taken = self.find(upn).is_some_and(|v| {
+                v.state != UserState::HardDeleted
+                    && Some(v.user["id"].as_str().unwrap_or_default()) != id
+            });
+            if taken {
+                return Err(StoreError::Invalid(
+                    "Another object with the same value for property userPrincipalName already exists."
+                        .into(),
+                ));
+            }
+        }
         for k in props.keys() {
             if !KNOWN_PROPS.contains(&k.as_str()) && *k != self.gen.extension_name {
                 return Err(StoreError::Invalid(format!(
@@ -270,7 +285,7 @@ impl Store {
         let Value::Object(mut user) = user else {
             return Err(StoreError::Invalid("a user must be a JSON object".into()));
         };
-        self.validate(&user)?;
+        self.validate(&user, None)?;
         let id = match user.get("id").and_then(Value::as_str) {
             Some(id) => id.to_ascii_lowercase(),
             None => uuid::Uuid::new_v4().to_string(),
@@ -326,14 +341,14 @@ impl Store {
         let Value::Object(patch) = patch else {
             return Err(StoreError::Invalid("a patch must be a JSON object".into()));
         };
-        self.validate(&patch)?;
+        self.validate(&patch, Some(&id.to_ascii_lowercase()))?;
         if patch.contains_key("id") {
             return Err(StoreError::Invalid("id cannot be changed".into()));
         }
         let view = self
             .get(id)
             .ok_or_else(|| StoreError::NotFound(id.into()))?;
-        if view.state == UserState::HardDeleted {
+        if view.state != UserState::Active {
             return Err(StoreError::NotFound(id.into()));
         }
         let changed: Vec<(String, Value)> = patch

@@ -244,3 +244,29 @@ async fn http_control_api_registers_clients() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[test]
+fn duplicate_upn_and_updates_of_deleted_users_are_rejected() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let emu = emu().await;
+        let admin = emu.admin_upn();
+        let err = emu
+            .control()
+            .add_user(json!({"displayName": "Dup", "userPrincipalName": admin}));
+        assert!(matches!(err, Err(graph_emulator::StoreError::Invalid(_))));
+        let id = emu.control().users_snapshot()[4]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        emu.control().soft_delete(&id).unwrap();
+        assert!(emu
+            .control()
+            .update_user(&id, json!({"jobTitle": "x"}))
+            .is_err());
+        emu.control().restore(&id).unwrap();
+        emu.control()
+            .update_user(&id, json!({"jobTitle": "x"}))
+            .unwrap();
+    });
+}

@@ -488,3 +488,17 @@ async fn long_form_delta_path_is_served() {
     let url = format!("{}/v1.0/users/microsoft.graph.delta()", emu.graph_url());
     assert_eq!(round(&url, &t, &[]).await.items.len(), 10);
 }
+
+#[tokio::test]
+async fn reports_can_arrive_before_their_managers() {
+    let (emu, t) = setup(30, 200).await;
+    let r = round(&delta_url(&emu, "?$select=displayName,manager"), &t, &[]).await;
+    let order = ids(&r.items);
+    let pos = |id: &str| order.iter().position(|x| x == id).unwrap();
+    let early = r.items.iter().any(|u| {
+        u["manager@delta"][0]["id"]
+            .as_str()
+            .is_some_and(|m| pos(m) > pos(u["id"].as_str().unwrap()))
+    });
+    assert!(early, "clients must not assume managers come first");
+}

@@ -221,3 +221,20 @@ async fn manager_endpoint() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(m["id"], users[1]["id"]);
 }
+
+#[tokio::test]
+async fn unsupported_list_query_options_are_rejected_not_ignored() {
+    let emu = emu().await;
+    let t = access_token(&emu).await;
+    let (s, body) = get_json(
+        &format!(
+            "{}/v1.0/users?$filter=department eq 'Finance'",
+            emu.graph_url()
+        ),
+        &t,
+        &[],
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_graph_error(&body, "Request_UnsupportedQuery");
+}

@@ -743,3 +743,55 @@ async fn correlation_id_echoes_client_request_id() {
         "4b5d6e7f-0000-4000-8000-000000000001"
     );
 }
+
+async fn consent_flow(emu: &graph_emulator::Emulator, client_id: &str, org: bool) -> String {
+    let p = pkce();
+    let params = standard_params(client_id, SCOPE, &p.challenge);
+    let c = http();
+    let r = c
+        .get(authorize_url(emu, "organizations", &params))
+        .send()
+        .await
+        .unwrap();
+    let flow = extract(&r.text().await.unwrap(), "name=\"flow\" value=\"");
+    let r = c
+        .post(format!(
+            "{}/organizations/oauth2/v2.0/login",
+            emu.authority()
+        ))
+        .form(&[("flow", flow.as_str()), ("account", &emu.admin_upn())])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Consent on behalf of your organization"),
+        "{html}"
+    );
+    let mut form = vec![("flow", flow.as_str()), ("decision", "accept")];
+    if org {
+        form.push(("consent_org", "on"));
+    }
+    let r = c
+        .post(format!(
+            "{}/organizations/oauth2/v2.0/consent",
+            emu.authority()
+        ))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    query(&location(&r))["code"].clone()
+}
+
+#[tokio::test]
+async fn admin_can_grant_tenant_wide_consent_on_consent_page() {
+    let emu = emu().await;
+    let code = consent_flow(&emu, NO_CONSENT_CLIENT_ID, false).await;
+    let (s, body) = redeem(&emu, NO_CONSENT_CLIENT_ID, &code).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_identity_error(&body, "invalid_grant", 65001);
+    let code = consent_flow(&emu, NO_CONSENT_CLIENT_ID, true).await;
+    let (s, body) = redeem(&emu, NO_CONSENT_CLIENT_ID, &code).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
