@@ -490,7 +490,7 @@ pub async fn consent(
         );
     }
     grant_user_consent(&st, &flow, &user);
-    let is_admin = st.store.lock().unwrap().admins.iter().any(|a| *a == user);
+    let is_admin = st.store.lock().unwrap().admins.contains(&user);
     if is_admin && form.consent_org.as_deref() == Some("on") {
         // Tenant-wide admin consent for every requested Graph permission.
         let mut clients = st.clients.lock().unwrap();
