@@ -74,6 +74,7 @@ pub async fn token(
     // Client authentication: client_secret in the body or HTTP Basic.
     let mut client_id = get("client_id").map(str::to_owned);
     let mut secret = get("client_secret").map(str::to_owned);
+    // An empty Basic password counts as no secret.
     if let Some(basic) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -86,7 +87,9 @@ pub async fn token(
             .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())))
         {
             client_id.get_or_insert(id);
-            secret.get_or_insert(s);
+            if !s.is_empty() {
+                secret.get_or_insert(s);
+            }
         }
     }
     let Some(grant_type) = get("grant_type") else {

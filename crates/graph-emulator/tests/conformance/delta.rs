@@ -502,3 +502,27 @@ async fn reports_can_arrive_before_their_managers() {
     });
     assert!(early, "clients must not assume managers come first");
 }
+
+#[tokio::test]
+async fn select_on_a_delta_link_changes_the_tracked_set() {
+    let (emu, t) = setup(20, 200).await;
+    let r = round(&delta_url(&emu, "?$select=displayName"), &t, &[]).await;
+    let id = first_user_id(&emu).await;
+    emu.control()
+        .update_user(&id, json!({"jobTitle": "Changed"}))
+        .unwrap();
+    let r2 = round(
+        &format!("{}&$select=displayName,jobTitle", r.delta_link),
+        &t,
+        &[],
+    )
+    .await;
+    assert_eq!(r2.items.len(), 1);
+    assert_eq!(r2.items[0]["jobTitle"], "Changed");
+    // The new $select is frozen into the next deltaLink.
+    emu.control()
+        .update_user(&id, json!({"jobTitle": "Again"}))
+        .unwrap();
+    let r3 = round(&r2.delta_link, &t, &[]).await;
+    assert_eq!(r3.items[0]["jobTitle"], "Again");
+}
