@@ -279,7 +279,7 @@ pub async fn handler(
             let base = store.gen.count;
             let view = match &round.f {
                 Some(f) => store.get(&f[pos]),
-                None if pos < base => store.view_at(base - 1 - pos),
+                None if pos < base => store.view_at_with(base - 1 - pos, &props),
                 None => store.view_at(pos),
             };
             let Some(view) = view else { continue };

@@ -117,7 +117,7 @@ pub async fn list(
     let mut items = Vec::with_capacity(cursor.top);
     let mut pos = cursor.c;
     while pos < store.positions() && items.len() < cursor.top {
-        if let Some(v) = store.view_at(pos) {
+        if let Some(v) = store.view_at_with(pos, &props) {
             if v.state == UserState::Active {
                 items.push(Value::Object(render(&v.user, &props, true, false)));
             }

@@ -504,3 +504,22 @@ pub async fn consent(
     }
     complete(&st, &flow, &user)
 }
+
+/// `GET /{tenant}/oauth2/v2.0/logout`: ends the session; redirects to `post_logout_redirect_uri`.
+pub async fn logout(Query(q): Query<HashMap<String, String>>) -> Response {
+    let mut r = match q
+        .get("post_logout_redirect_uri")
+        .filter(|u| url::Url::parse(u).is_ok())
+    {
+        Some(u) => redirect(u),
+        None => axum::response::Html(
+            "<!DOCTYPE html><html><body><h1>You signed out of your account</h1></body></html>",
+        )
+        .into_response(),
+    };
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("ESTSAUTH_EMU=; Path=/; Max-Age=0"),
+    );
+    r
+}

@@ -28,6 +28,7 @@ pub fn router() -> Router<Arc<State>> {
             get(openid_configuration),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(keys))
+        .route("/{tenant}/oauth2/v2.0/logout", get(authorize::logout))
 }
 
 /// Whether `given` matches the registered redirect URI: loopback http, port ignored, host and

@@ -284,6 +284,12 @@ impl Generator {
 
     /// The full stored representation of user `i` (all properties; `manager` as an id or null).
     pub fn user(&self, i: usize) -> Map<String, Value> {
+        self.user_with(i, None)
+    }
+
+    /// User `i` with only the `wanted` properties (plus `id`); None = all of them.
+    pub fn user_with(&self, i: usize, wanted: Option<&[String]>) -> Map<String, Value> {
+        let want = |k: &str| k == "id" || wanted.is_none_or(|w| w.iter().any(|p| p == k));
         let r = |salt: u64| self.h(i, 100 + salt);
         let pick = |list: &[&'static str], salt: u64| list[(r(salt) % list.len() as u64) as usize];
         let given = pick(GIVEN, 1);
@@ -323,57 +329,69 @@ impl Generator {
             (upn.clone(), upn, "Member", json!("Contoso Ltd"))
         };
         let enabled = admin || i % 37 != 5;
-        let mobile = if r(7) % 3 == 0 {
-            Value::Null
-        } else {
-            json!(format!("+1 555 01{:02} {:04}", r(8) % 100, i % 10_000))
+        let mobile = || {
+            if r(7) % 3 == 0 {
+                Value::Null
+            } else {
+                json!(format!("+1 555 01{:02} {:04}", r(8) % 100, i % 10_000))
+            }
         };
-        let phones = if guest || r(9) % 5 == 0 {
-            json!([])
-        } else {
-            json!([format!("{} {:04}", office.3, r(10) % 10_000)])
+        let phones = || {
+            if guest || r(9) % 5 == 0 {
+                json!([])
+            } else {
+                json!([format!("{} {:04}", office.3, r(10) % 10_000)])
+            }
         };
         let on_prem = !guest && i.is_multiple_of(4);
-        let mut ext = Map::new();
-        for n in 1..=15 {
-            ext.insert(format!("extensionAttribute{n}"), Value::Null);
-        }
-        if !guest {
-            ext.insert(
-                "extensionAttribute1".into(),
-                json!(format!("CC-{:04}", r(11) % 2000)),
-            );
-            ext.insert(
-                "extensionAttribute2".into(),
-                json!(format!("Badge {:06}", i)),
-            );
-            if on_prem {
-                ext.insert("extensionAttribute15".into(), json!("ADSync"));
+        let ext = || {
+            let mut ext = Map::new();
+            for n in 1..=15 {
+                ext.insert(format!("extensionAttribute{n}"), Value::Null);
             }
-        }
-        let created =
+            if !guest {
+                ext.insert(
+                    "extensionAttribute1".into(),
+                    json!(format!("CC-{:04}", r(11) % 2000)),
+                );
+                ext.insert(
+                    "extensionAttribute2".into(),
+                    json!(format!("Badge {:06}", i)),
+                );
+                if on_prem {
+                    ext.insert("extensionAttribute15".into(), json!("ADSync"));
+                }
+            }
+            ext
+        };
+        let created = || {
             chrono::DateTime::from_timestamp(1_577_836_800 + (r(12) % 150_000_000) as i64, 0)
                 .unwrap_or_default()
                 .format("%Y-%m-%dT%H:%M:%SZ")
-                .to_string();
-        let manager = match self.manager_index(i) {
+                .to_string()
+        };
+        let manager = || match self.manager_index(i) {
             Some(m) => json!(self.id_of(m)),
             None => Value::Null,
         };
         let mut u = Map::new();
-        let mut put = |k: &str, v: Value| {
-            u.insert(k.to_owned(), v);
-        };
-        put("id", json!(self.id_of(i)));
-        put("accountEnabled", json!(enabled));
-        put("businessPhones", phones);
-        put("city", json!(office.0));
-        put("companyName", company);
-        put("country", json!(office.1));
-        put("createdDateTime", json!(created));
-        put("department", json!(department));
-        put("displayName", json!(format!("{given} {surname}")));
-        put(
+        macro_rules! put {
+            ($k:expr, $v:expr $(,)?) => {
+                if want($k) {
+                    u.insert($k.to_string(), $v);
+                }
+            };
+        }
+        put!("id", json!(self.id_of(i)));
+        put!("accountEnabled", json!(enabled));
+        put!("businessPhones", phones());
+        put!("city", json!(office.0));
+        put!("companyName", company);
+        put!("country", json!(office.1));
+        put!("createdDateTime", json!(created()));
+        put!("department", json!(department));
+        put!("displayName", json!(format!("{given} {surname}")));
+        put!(
             "employeeId",
             if guest {
                 Value::Null
@@ -381,7 +399,7 @@ impl Generator {
                 json!(format!("E{:07}", 1000 + i))
             },
         );
-        put(
+        put!(
             "employeeType",
             if guest {
                 Value::Null
@@ -389,26 +407,26 @@ impl Generator {
                 json!("Employee")
             },
         );
-        put("givenName", json!(given));
-        put("jobTitle", json!(title));
-        put("mail", json!(mail));
-        put("mailNickname", json!(format!("{local}{i}")));
-        put("mobilePhone", mobile);
-        put(
+        put!("givenName", json!(given));
+        put!("jobTitle", json!(title));
+        put!("mail", json!(mail));
+        put!("mailNickname", json!(format!("{local}{i}")));
+        put!("mobilePhone", mobile());
+        put!(
             "officeLocation",
             json!(format!("{} {}/{}", office.0, office.4, 1 + r(13) % 30)),
         );
-        put("onPremisesExtensionAttributes", Value::Object(ext));
-        put(
+        put!("onPremisesExtensionAttributes", Value::Object(ext()));
+        put!(
             "onPremisesSyncEnabled",
             if on_prem { json!(true) } else { Value::Null },
         );
-        put("preferredLanguage", json!(pick(LANGS, 14)));
-        put("surname", json!(surname));
-        put("usageLocation", json!(office.2));
-        put("userPrincipalName", json!(upn));
-        put("userType", json!(user_type));
-        put(
+        put!("preferredLanguage", json!(pick(LANGS, 14)));
+        put!("surname", json!(surname));
+        put!("usageLocation", json!(office.2));
+        put!("userPrincipalName", json!(upn));
+        put!("userType", json!(user_type));
+        put!(
             &self.extension_name,
             if guest {
                 Value::Null
@@ -416,7 +434,7 @@ impl Generator {
                 json!(format!("JG-{}", 1 + r(15) % 12))
             },
         );
-        put("manager", manager);
+        put!("manager", manager());
         u
     }
 }

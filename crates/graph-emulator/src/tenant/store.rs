@@ -134,6 +134,21 @@ impl Store {
         })
     }
 
+    /// Like [`Store::view_at`], generating only `wanted` properties of unchanged generated users.
+    pub fn view_at_with(&self, pos: usize, wanted: &[String]) -> Option<UserView> {
+        if pos < self.gen.count {
+            let id = self.gen.id_of(pos);
+            if !self.entries.contains_key(&id) {
+                return Some(UserView {
+                    user: self.gen.user_with(pos, Some(wanted)),
+                    state: UserState::Active,
+                    entry: None,
+                });
+            }
+        }
+        self.view_at(pos)
+    }
+
     pub fn get(&self, id: &str) -> Option<UserView> {
         let id = id.to_ascii_lowercase();
         if let Some(e) = self.entries.get(&id) {

@@ -795,3 +795,21 @@ async fn admin_can_grant_tenant_wide_consent_on_consent_page() {
     let (s, body) = redeem(&emu, NO_CONSENT_CLIENT_ID, &code).await;
     assert_eq!(s, StatusCode::OK, "{body}");
 }
+
+#[tokio::test]
+async fn logout_clears_the_session_cookie() {
+    let emu = emu().await;
+    let r = http()
+        .get(format!(
+            "{}/organizations/oauth2/v2.0/logout?post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A5000%2F",
+            emu.authority()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r).as_str(), "http://localhost:5000/");
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+}

@@ -167,3 +167,28 @@ fn binary_prints_authority_graph_and_client_id() {
     assert_eq!(got["client_id"], graph_emulator::DEMO_CLIENT_ID);
     let _: Value = Value::Null;
 }
+
+#[test]
+fn partial_generation_matches_full_generation() {
+    use graph_emulator::tenant::generator::Generator;
+    let g = Generator::new(5, 1000, "contoso.example", "extension_x_jobGroup");
+    let wanted: Vec<String> = [
+        "displayName",
+        "manager",
+        "onPremisesExtensionAttributes",
+        "createdDateTime",
+        "mobilePhone",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for i in (0..1000).step_by(37) {
+        let full = g.user(i);
+        let part = g.user_with(i, Some(&wanted));
+        assert_eq!(part.len(), wanted.len() + 1);
+        for (k, v) in &part {
+            assert_eq!(full.get(k), Some(v), "{k} of user {i}");
+        }
+        assert_eq!(g.index_of(full["id"].as_str().unwrap()), Some(i));
+    }
+}
