@@ -303,7 +303,7 @@ fn load_file(store: &mut tenant::store::Store, f: tenant::file::TenantFile) -> s
 fn router(st: Arc<state::State>) -> Router {
     Router::new()
         .merge(identity::router())
-        .merge(graph::router())
+        .merge(graph::router(st.clone()))
         .merge(control::router())
         .layer(axum::middleware::from_fn_with_state(
             st.clone(),

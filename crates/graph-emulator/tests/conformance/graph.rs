@@ -238,3 +238,21 @@ async fn unsupported_list_query_options_are_rejected_not_ignored() {
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert_graph_error(&body, "Request_UnsupportedQuery");
 }
+
+#[tokio::test]
+async fn unknown_graph_segment_is_400_and_ids_are_on_every_response() {
+    let emu = emu().await;
+    let t = access_token(&emu).await;
+    let (s, body) = get_json(&format!("{}/v1.0/widgets", emu.graph_url()), &t, &[]).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_graph_error(&body, "BadRequest");
+    let r = get(
+        &delta_url(&emu, ""),
+        &t,
+        &[("client-request-id", "abc-123")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().contains_key("request-id"));
+    assert_eq!(r.headers()["client-request-id"], "abc-123");
+}
