@@ -147,6 +147,13 @@ pub async fn layer(AxState(st): AxState<Arc<State>>, req: Request, next: Next) -
         return next.run(req).await;
     };
     let ids = RequestIds::from_headers(req.headers(), st.now());
+    if path.contains("/oauth2/") {
+        if let Some(r) = identity_fault(&st, &kind, req.headers()) {
+            let mut r = r;
+            r.extensions_mut().insert(InjectedFault(fault_name(&kind)));
+            return r;
+        }
+    }
     let mut resp = match &kind {
         FaultKind::TooManyRequests { retry_after } => throttled(&ids, retry_after.as_deref()),
         FaultKind::ServiceUnavailable { retry_after } => {
@@ -210,6 +217,50 @@ pub async fn layer(AxState(st): AxState<Arc<State>>, req: Request, next: Next) -
     resp.extensions_mut()
         .insert(InjectedFault(fault_name(&kind)));
     resp
+}
+
+/// Identity platform shaped bodies for status faults on `/oauth2/` paths.
+fn identity_fault(
+    st: &State,
+    kind: &FaultKind,
+    headers: &axum::http::HeaderMap,
+) -> Option<Response> {
+    let (status, code, desc, retry_after) = match kind {
+        FaultKind::TooManyRequests { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            50196,
+            "The server terminated an operation because it encountered a client request loop. Please contact your app vendor.",
+            retry_after.clone(),
+        ),
+        FaultKind::ServiceUnavailable { retry_after } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            90033,
+            "A transient error has occurred. Please try again.",
+            retry_after.clone(),
+        ),
+        FaultKind::GatewayTimeout => (
+            StatusCode::GATEWAY_TIMEOUT,
+            90033,
+            "A transient error has occurred. Please try again.",
+            None,
+        ),
+        _ => return None,
+    };
+    let mut r = crate::errors::identity_error(
+        status,
+        "temporarily_unavailable",
+        code,
+        desc,
+        headers,
+        st.now(),
+    );
+    if let Some(v) = retry_after
+        .as_deref()
+        .and_then(|v| HeaderValue::from_str(v).ok())
+    {
+        r.headers_mut().insert("retry-after", v);
+    }
+    Some(r)
 }
 
 /// Marks a response produced by fault injection (read by the request log).

@@ -161,6 +161,14 @@ async fn faults_apply_only_to_matching_path_prefix() {
     let mut spec = FaultSpec::next(FaultKind::ServiceUnavailable { retry_after: None }, 1);
     spec.path_prefix = Some("/organizations/oauth2/".into());
     emu.control().inject_fault(spec);
-    let (s, _) = token_request(&emu, &[("client_id", "x"), ("grant_type", "refresh_token")]).await;
+    let (s, body) =
+        token_request(&emu, &[("client_id", "x"), ("grant_type", "refresh_token")]).await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_identity_error(&body, "temporarily_unavailable", 90033);
+    // Graph requests are untouched by a fault aimed at the token endpoint.
+    let t = access_token(&emu).await;
+    assert_eq!(
+        get(&delta_url(&emu, ""), &t, &[]).await.status(),
+        StatusCode::OK
+    );
 }
