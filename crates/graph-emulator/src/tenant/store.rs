@@ -366,8 +366,17 @@ impl Store {
         if view.state != UserState::Active {
             return Err(StoreError::NotFound(id.into()));
         }
+        // Complex properties (onPremisesExtensionAttributes) are merged, as Graph PATCH does.
         let changed: Vec<(String, Value)> = patch
             .into_iter()
+            .map(|(k, v)| match (view.user.get(&k), v) {
+                (Some(Value::Object(old)), Value::Object(new)) => {
+                    let mut merged = old.clone();
+                    merged.extend(new);
+                    (k, Value::Object(merged))
+                }
+                (_, v) => (k, v),
+            })
             .filter(|(k, v)| view.user.get(k) != Some(v))
             .collect();
         if changed.is_empty() {

@@ -526,3 +526,26 @@ async fn select_on_a_delta_link_changes_the_tracked_set() {
     let r3 = round(&r2.delta_link, &t, &[]).await;
     assert_eq!(r3.items[0]["jobTitle"], "Again");
 }
+
+#[tokio::test]
+async fn on_premises_extension_attribute_patch_merges_and_is_tracked() {
+    let (emu, t) = setup(20, 200).await;
+    let r = round(
+        &delta_url(&emu, "?$select=displayName,onPremisesExtensionAttributes"),
+        &t,
+        &[],
+    )
+    .await;
+    let id = first_user_id(&emu).await;
+    let before = emu.control().user(&id).unwrap().user["onPremisesExtensionAttributes"].clone();
+    emu.control()
+        .update_user(
+            &id,
+            json!({"onPremisesExtensionAttributes": {"extensionAttribute3": "Badge-X"}}),
+        )
+        .unwrap();
+    let r2 = round(&r.delta_link, &t, &[("Prefer", "return=minimal")]).await;
+    let attrs = &r2.items[0]["onPremisesExtensionAttributes"];
+    assert_eq!(attrs["extensionAttribute3"], "Badge-X");
+    assert_eq!(attrs["extensionAttribute1"], before["extensionAttribute1"]);
+}
