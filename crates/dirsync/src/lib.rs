@@ -5,6 +5,7 @@
 //! engine and its history, and the schedule. This crate knows nothing of Tauri or of any UI;
 //! the desktop shell (`src-tauri`) and the `dirsync` CLI are thin adapters over it.
 
+pub mod account;
 pub mod auth;
 pub mod datadir;
 pub mod settings;

@@ -35,6 +35,21 @@ pub const KNOWN: &[SettingKey] = &[
         default: "https://graph.microsoft.com",
         description: "Microsoft Graph base URL",
     },
+    SettingKey {
+        name: "auth_mode",
+        default: "user",
+        description: "user (interactive sign-in) or app (client secret, unattended)",
+    },
+    SettingKey {
+        name: "client_secret_file",
+        default: "",
+        description: "File holding the client secret for auth_mode app (else DIRSYNC_CLIENT_SECRET)",
+    },
+    SettingKey {
+        name: "demo",
+        default: "false",
+        description: "true when the settings point at the built-in demo tenant",
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +122,12 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
         }
         "tenant" if value.trim().is_empty() => {
             return Err(invalid("must be a tenant GUID, a domain, or organizations"))
+        }
+        "auth_mode" if !matches!(value, "user" | "app") => {
+            return Err(invalid("must be user or app"))
+        }
+        "demo" if !matches!(value, "true" | "false") => {
+            return Err(invalid("must be true or false"))
         }
         _ => {}
     }
