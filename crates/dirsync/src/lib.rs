@@ -8,6 +8,9 @@
 pub mod account;
 pub mod auth;
 pub mod datadir;
+pub mod directory;
+pub mod groups;
+pub mod mapping;
 pub mod settings;
 pub mod store;
 

@@ -35,6 +35,8 @@ pub enum StoreError {
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_settings.sql"),
     include_str!("migrations/002_account.sql"),
+    include_str!("migrations/003_directory.sql"),
+    include_str!("migrations/004_groups.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
