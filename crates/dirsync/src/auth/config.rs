@@ -82,8 +82,14 @@ impl AuthConfig {
     }
 
     /// The scope for application (client-credentials) tokens: the Graph resource's `.default`.
+    /// A national cloud's Graph host is its own resource; a plain-http (local emulator) Graph
+    /// stands in for the global one.
     pub fn app_scope(&self) -> String {
-        format!("{}/.default", self.graph_url.trim_end_matches('/'))
+        if self.graph_url.starts_with("https://") {
+            format!("{}/.default", self.graph_url.trim_end_matches('/'))
+        } else {
+            "https://graph.microsoft.com/.default".to_string()
+        }
     }
 
     /// The keychain account name for this configuration's refresh token; a different authority,
