@@ -108,6 +108,10 @@ impl Control {
             .map(|v| Value::Object(v.user))
             .collect()
     }
+    /// The id at enumeration position `pos` (generated users first, then added ones).
+    pub fn user_id_at(&self, pos: usize) -> Option<String> {
+        self.st.store.lock().unwrap().id_at(pos)
+    }
     pub fn user_count(&self) -> usize {
         self.st.store.lock().unwrap().live_count()
     }

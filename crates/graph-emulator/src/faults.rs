@@ -182,13 +182,26 @@ pub async fn layer(AxState(st): AxState<Arc<State>>, req: Request, next: Next) -
             if matches!(kind, FaultKind::TruncatedJson) {
                 Response::from_parts(parts, Body::from(half))
             } else {
-                let stream = futures_util::stream::iter(vec![
-                    Ok::<Bytes, std::io::Error>(half),
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "connection reset by emulator fault",
-                    )),
-                ]);
+                // Send the first half, let it reach the client, then abort the connection.
+                let stream = futures_util::stream::unfold(0u8, move |step| {
+                    let half = half.clone();
+                    async move {
+                        match step {
+                            0 => Some((Ok::<Bytes, std::io::Error>(half), 1)),
+                            1 => {
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                                Some((
+                                    Err(std::io::Error::new(
+                                        std::io::ErrorKind::ConnectionReset,
+                                        "connection reset by emulator fault",
+                                    )),
+                                    2,
+                                ))
+                            }
+                            _ => None,
+                        }
+                    }
+                });
                 Response::from_parts(parts, Body::from_stream(stream))
             }
         }

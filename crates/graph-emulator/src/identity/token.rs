@@ -54,7 +54,7 @@ impl Ctx<'_> {
 }
 
 fn fmt_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string()
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
 pub async fn token(

@@ -333,7 +333,7 @@ impl Generator {
         } else {
             json!([format!("{} {:04}", office.3, r(10) % 10_000)])
         };
-        let on_prem = !guest && i % 4 == 0;
+        let on_prem = !guest && i.is_multiple_of(4);
         let mut ext = Map::new();
         for n in 1..=15 {
             ext.insert(format!("extensionAttribute{n}"), Value::Null);
