@@ -9,6 +9,7 @@ pub mod account;
 pub mod auth;
 pub mod datadir;
 pub mod directory;
+pub mod graph;
 pub mod groups;
 pub mod mapping;
 pub mod settings;
