@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 
 mod config_cmd;
 mod context;
+mod mapping_cmd;
+mod users_cmd;
 
 #[derive(Parser)]
 #[command(name = "dirsync", version = dirsync::VERSION, about = "Keep a local organization directory in sync with Entra ID (Azure AD)")]
@@ -22,6 +24,12 @@ enum Command {
     /// Read and change settings (authority, tenant, client_id, graph_url, ...)
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// List and show users of the local directory
+    #[command(subcommand)]
+    Users(users_cmd::UsersCommand),
+    /// Show and change which Azure AD attribute fills each directory field
+    #[command(subcommand)]
+    Mapping(mapping_cmd::MappingCommand),
 }
 
 fn main() -> ExitCode {
@@ -38,5 +46,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd),
+        Command::Users(cmd) => users_cmd::run(cmd),
+        Command::Mapping(cmd) => mapping_cmd::run(cmd),
     }
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
+use super::query::match_expression;
 use super::{account_state, is_guest, DirectoryError};
 use crate::mapping;
 
@@ -12,6 +13,15 @@ use crate::mapping;
 /// Columns: Object id, UPN, Mail, every mapped field in mapping order, Job title, Department,
 /// Account state, User type, Added, Changed. Returns the number of users written.
 pub fn export_csv(conn: &Connection, out: &mut impl Write) -> Result<u64, DirectoryError> {
+    export_csv_matching(conn, "", out)
+}
+
+/// [`export_csv`] restricted to the users a [`super::search`] for `text` finds.
+pub fn export_csv_matching(
+    conn: &Connection,
+    text: &str,
+    out: &mut impl Write,
+) -> Result<u64, DirectoryError> {
     let mapping = mapping::load(conn).map_err(|e| DirectoryError::Damaged {
         id: "mapping".into(),
         reason: e.to_string(),
@@ -31,11 +41,20 @@ pub fn export_csv(conn: &Connection, out: &mut impl Write) -> Result<u64, Direct
     );
     write_record(out, header.iter().map(|h| Some(h.as_str())))?;
 
-    let mut stmt = conn.prepare(
+    let fts = match_expression(text);
+    let filter = if fts.is_some() {
+        "WHERE seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1)"
+    } else {
+        ""
+    };
+    let mut stmt = conn.prepare(&format!(
         "SELECT id, upn, mail, fields, job_title, department, account_enabled, user_type, added_at, changed_at
-         FROM users ORDER BY name IS NULL, name COLLATE NOCASE, id",
-    )?;
-    let mut rows = stmt.query([])?;
+         FROM users {filter} ORDER BY name IS NULL, name COLLATE NOCASE, id"
+    ))?;
+    let mut rows = match &fts {
+        Some(expr) => stmt.query([expr])?,
+        None => stmt.query([])?,
+    };
     let mut written = 0u64;
     while let Some(r) = rows.next()? {
         let id: String = r.get(0)?;

@@ -13,7 +13,7 @@ mod query;
 use serde::Serialize;
 
 pub use apply::{apply_remove, apply_upsert, remap_all};
-pub use export::export_csv;
+pub use export::{export_csv, export_csv_matching};
 pub use query::{all_ids, count, get, search};
 
 #[derive(Debug, thiserror::Error)]

@@ -214,7 +214,7 @@ fn sort_expression(key: &SortKey) -> (&'static str, Option<String>) {
 /// The FTS5 query for the search text: every word as a quoted prefix term (so no user input is ever
 /// parsed as FTS syntax), and phone-like text also as a prefix of the digits-only phone. `None` when the
 /// text has nothing to search for.
-fn match_expression(text: &str) -> Option<String> {
+pub(super) fn match_expression(text: &str) -> Option<String> {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
