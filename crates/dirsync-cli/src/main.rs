@@ -7,8 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod auth_cmd;
 mod config_cmd;
 mod context;
+mod status_cmd;
 mod mapping_cmd;
 mod users_cmd;
 
@@ -24,6 +26,12 @@ enum Command {
     /// Read and change settings (authority, tenant, client_id, graph_url, ...)
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Sign in with Microsoft (opens the browser), or as the application with --app
+    SignIn(auth_cmd::SignInArgs),
+    /// Remove the stored sign-in
+    SignOut,
+    /// Show the signed-in account and tenant, or why a sign-in is needed (exit 4)
+    Status(status_cmd::StatusArgs),
     /// List and show users of the local directory
     #[command(subcommand)]
     Users(users_cmd::UsersCommand),
@@ -46,6 +54,9 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd),
+        Command::SignIn(args) => auth_cmd::sign_in(args),
+        Command::SignOut => auth_cmd::sign_out(),
+        Command::Status(args) => status_cmd::run(args),
         Command::Users(cmd) => users_cmd::run(cmd),
         Command::Mapping(cmd) => mapping_cmd::run(cmd),
     }
