@@ -627,3 +627,30 @@ async fn client_credentials_need_a_specific_tenant() {
     let err = auth.sign_in_app(ClientSecret::new("x")).await.unwrap_err();
     assert!(matches!(err, AuthError::Config(_)), "{err:?}");
 }
+
+/// Headless Linux: with no session bus there is no Secret Service, so the refresh token goes to
+/// the 0600 file and the fallback is announced. (Only this test uses the automatic choice, and
+/// the keychain probe runs once per process, so clearing the bus address here is contained.)
+#[cfg(target_os = "linux")]
+#[test]
+fn without_a_keychain_the_token_store_falls_back_to_a_private_file_and_says_so() {
+    std::env::remove_var("DBUS_SESSION_BUS_ADDRESS");
+    std::env::remove_var("DISPLAY");
+    let tmp = tempfile::tempdir().unwrap();
+    let auth = Auth::with_token_store(DataDir::at(tmp.path()).unwrap(), TokenStorePreference::Auto)
+        .unwrap();
+    assert_eq!(
+        auth.token_store().kind(),
+        dirsync::auth::TokenStorageKind::File { fallback: true }
+    );
+    let warning = auth.storage_warning().expect("the fallback is announced");
+    assert!(warning.contains("No OS keychain"), "{warning}");
+    assert_eq!(auth.status().unwrap().storage_warning, Some(warning));
+    // Forcing the keychain where none exists is an error, not a silent fallback.
+    let err = Auth::with_token_store(
+        DataDir::at(tmp.path()).unwrap(),
+        TokenStorePreference::Keychain,
+    )
+    .unwrap_err();
+    assert!(matches!(err, AuthError::TokenStorage(_)), "{err:?}");
+}
