@@ -10,8 +10,8 @@ use clap::{Parser, Subcommand};
 mod auth_cmd;
 mod config_cmd;
 mod context;
-mod status_cmd;
 mod mapping_cmd;
+mod status_cmd;
 mod users_cmd;
 
 #[derive(Parser)]
