@@ -12,8 +12,10 @@ pub mod directory;
 pub mod graph;
 pub mod groups;
 pub mod mapping;
+pub mod runs;
 pub mod settings;
 pub mod store;
+pub mod sync;
 
 /// The version of the core crate, shown in Settings and `dirsync --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

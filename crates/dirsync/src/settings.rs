@@ -50,6 +50,16 @@ pub const KNOWN: &[SettingKey] = &[
         default: "false",
         description: "true when the settings point at the built-in demo tenant",
     },
+    SettingKey {
+        name: "deletion_guard_max",
+        default: "500",
+        description: "A run that would remove more users than this stops as Needs approval",
+    },
+    SettingKey {
+        name: "deletion_guard_percent",
+        default: "20",
+        description: "... or more than this percentage of the directory, whichever is smaller",
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +138,12 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
         }
         "demo" if !matches!(value, "true" | "false") => {
             return Err(invalid("must be true or false"))
+        }
+        "deletion_guard_max" if value.trim().parse::<u64>().is_err() => {
+            return Err(invalid("must be a whole number of users"))
+        }
+        "deletion_guard_percent" if !matches!(value.trim().parse::<u64>(), Ok(0..=100)) => {
+            return Err(invalid("must be a whole number from 0 to 100"))
         }
         _ => {}
     }

@@ -37,6 +37,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_account.sql"),
     include_str!("migrations/003_directory.sql"),
     include_str!("migrations/004_groups.sql"),
+    include_str!("migrations/005_sync_state.sql"),
+    include_str!("migrations/006_runs.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
