@@ -27,8 +27,12 @@ pub struct AppTokens {
 
 impl AppTokens {
     pub fn new(emu: &Emulator) -> Self {
+        Self::at(&emu.authority(), &emu.tenant_id())
+    }
+
+    pub fn at(authority: &str, tenant: &str) -> Self {
         Self {
-            token_url: format!("{}/{}/oauth2/v2.0/token", emu.authority(), emu.tenant_id()),
+            token_url: format!("{authority}/{tenant}/oauth2/v2.0/token"),
             http: reqwest::Client::new(),
             cached: Mutex::new(None),
             refreshes: AtomicUsize::new(0),
@@ -108,7 +112,18 @@ pub async fn tenant_with(cfg: EmulatorConfig) -> Tenant {
     let emu = Emulator::start(cfg).await.expect("emulator starts");
     let tokens = Arc::new(AppTokens::new(&emu));
     let sleeps = Arc::new(NoSleep::default());
-    let client = GraphClient::new(&emu.graph_url(), tokens.clone())
+    let client = test_client(&emu.graph_url(), tokens.clone(), sleeps.clone());
+    Tenant {
+        emu,
+        tokens,
+        sleeps,
+        client,
+    }
+}
+
+/// A Graph client with tiny retry delays and no real sleeping.
+pub fn test_client(graph_url: &str, tokens: Arc<AppTokens>, sleeps: Arc<NoSleep>) -> GraphClient {
+    GraphClient::new(graph_url, tokens)
         .unwrap()
         .with_retry_policy(RetryPolicy {
             max_retries: 6,
@@ -117,13 +132,7 @@ pub async fn tenant_with(cfg: EmulatorConfig) -> Tenant {
             max_delay: Duration::from_millis(5),
             max_malformed: 3,
         })
-        .with_sleeper(sleeps.clone());
-    Tenant {
-        emu,
-        tokens,
-        sleeps,
-        client,
-    }
+        .with_sleeper(sleeps)
 }
 
 /// A data directory of its own.
