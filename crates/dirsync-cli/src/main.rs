@@ -12,6 +12,7 @@ mod config_cmd;
 mod context;
 mod mapping_cmd;
 mod status_cmd;
+mod sync_cmd;
 mod users_cmd;
 
 #[derive(Parser)]
@@ -38,6 +39,8 @@ enum Command {
     /// Show and change which Azure AD attribute fills each directory field
     #[command(subcommand)]
     Mapping(mapping_cmd::MappingCommand),
+    /// Sync the directory with Azure AD now (exit 3: needs approval, 4: sign-in required)
+    Sync(sync_cmd::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,5 +62,6 @@ fn main() -> ExitCode {
         Command::Status(args) => status_cmd::run(args),
         Command::Users(cmd) => users_cmd::run(cmd),
         Command::Mapping(cmd) => mapping_cmd::run(cmd),
+        Command::Sync(args) => sync_cmd::run(args),
     }
 }
