@@ -239,7 +239,7 @@ fn removal_leaves_directory_and_every_group_and_restore_comes_back() {
     let id = "11111111-0000-0000-0000-000000000001".to_string();
     groups::create_static(db.store.conn(), "Hiking club", "").unwrap();
     assert_eq!(
-        groups::add_members(db.store.conn(), "Hiking club", &[id.clone()]).unwrap(),
+        groups::add_members(db.store.conn(), "Hiking club", std::slice::from_ref(&id)).unwrap(),
         1
     );
     assert_eq!(
@@ -460,7 +460,7 @@ fn added_fields_show_in_list_detail_and_sort() {
         "onPremisesExtensionAttributes.extensionAttribute3",
     ));
     rows.push(MappingRow::new(
-        "Badge \"id\".x",
+        "Badge (id).x",
         "extension_b7d8e648520f41d3b9c0fdeb91768a0a_badge",
     ));
     mapping::save(db.store.conn(), &rows).unwrap();
@@ -485,13 +485,13 @@ fn added_fields_show_in_list_detail_and_sort() {
         list.items[0].added_fields,
         vec![
             ("Cost center".to_string(), Some("CC-100".to_string())),
-            ("Badge \"id\".x".to_string(), Some("B1".to_string())),
+            ("Badge (id).x".to_string(), Some("B1".to_string())),
         ]
     );
     let by_badge = directory::search(
         db.store.conn(),
         &Query {
-            sort: SortKey::Field("Badge \"id\".x".into()),
+            sort: SortKey::Field("Badge (id).x".into()),
             descending: true,
             ..Query::default()
         },

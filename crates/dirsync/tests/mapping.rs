@@ -168,6 +168,10 @@ fn bad_mappings_are_refused_naming_the_row() {
         ),
         (with(&[(&"x".repeat(65), "city")]), "row 4 (xxxxxxxx"),
         (
+            with(&[("Say \"hi\"", "city")]),
+            "row 4 (Say \"hi\"): the directory field name contains a double quote",
+        ),
+        (
             rows(&[("Name", "displayName"), ("City", "city")]),
             "the built-in field 'Phone number' cannot be removed",
         ),
@@ -354,4 +358,33 @@ fn known_attributes_cover_the_picker() {
     assert!(!mapping::is_directory_extension(
         "extension_zzd8e648520f41d3b9c0fdeb91768a0a_x"
     ));
+}
+
+#[test]
+fn sample_values_come_from_the_first_synced_user() {
+    let (_d, mut store) = store();
+    let probe = rows(&[
+        ("Name", "displayName"),
+        ("Title", " jobtitle "),
+        ("Bad", "nope"),
+    ]);
+    assert_eq!(
+        dirsync::directory::sample_values(store.conn(), &probe).unwrap(),
+        vec![None, None, None]
+    );
+    let m = mapping::load(store.conn()).unwrap();
+    let tx = store.conn_mut().transaction().unwrap();
+    for (id, name) in [("first", "First Person"), ("second", "Second Person")] {
+        let u = json!({"id": id, "displayName": name, "jobTitle": format!("{name} title")});
+        dirsync::directory::apply_upsert(&tx, &u, &m).unwrap();
+    }
+    tx.commit().unwrap();
+    assert_eq!(
+        dirsync::directory::sample_values(store.conn(), &probe).unwrap(),
+        vec![
+            Some("First Person".to_string()),
+            Some("First Person title".to_string()),
+            None
+        ]
+    );
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 pub use apply::{apply_remove, apply_upsert, remap_all};
 pub use export::{export_csv, export_csv_matching};
-pub use query::{all_ids, count, get, search};
+pub use query::{all_ids, count, get, sample_values, search};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {

@@ -49,11 +49,15 @@ pub fn search(conn: &Connection, query: &Query) -> Result<Page<UserSummary>, Dir
         }
         None => "",
     };
-    let total: i64 = conn.query_row(
-        &format!("SELECT count(*) FROM users u {filter}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
+    // The index holds exactly one row per user (triggers), so matches are counted there directly.
+    let total: i64 = match &fts {
+        Some(expr) => conn.query_row(
+            "SELECT count(*) FROM users_fts WHERE users_fts MATCH ?1",
+            [expr],
+            |r| r.get(0),
+        )?,
+        None => conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?,
+    };
 
     let (sort_expr, sort_arg) = sort_expression(&query.sort);
     if let Some(arg) = sort_arg {
@@ -202,12 +206,9 @@ fn sort_expression(key: &SortKey) -> (&'static str, Option<String>) {
         SortKey::Field(f) if f.eq_ignore_ascii_case(FIELD_NAME) => ("u.name", None),
         SortKey::Field(f) if f.eq_ignore_ascii_case(FIELD_PHONE) => ("u.phone", None),
         SortKey::Field(f) if f.eq_ignore_ascii_case(FIELD_CITY) => ("u.city", None),
-        // Added fields live in the JSON column; json_each matches the key literally, whatever it contains
-        // (a JSON path would misread dots and quotes in field names).
-        SortKey::Field(f) => (
-            "(SELECT value FROM json_each(u.fields) WHERE key = ?S)",
-            Some(f.clone()),
-        ),
+        // Added fields live in the JSON column; a quoted path label reads names with dots and spaces
+        // (field names cannot contain a double quote, see mapping validation).
+        SortKey::Field(f) => ("json_extract(u.fields, ?S)", Some(format!("$.\"{f}\""))),
     }
 }
 
@@ -235,4 +236,28 @@ pub(super) fn match_expression(text: &str) -> Option<String> {
     } else {
         Some(all_words)
     }
+}
+
+/// For Manage Mapping: each row's value for the first synced user (`None` when there is no user yet,
+/// or that user has no value). Works on unsaved rows, so the table can preview an edit.
+pub fn sample_values(
+    conn: &Connection,
+    rows: &[mapping::MappingRow],
+) -> Result<Vec<Option<String>>, DirectoryError> {
+    let raw: Option<String> = conn
+        .query_row("SELECT raw FROM users ORDER BY seq LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let raw: Value = match raw {
+        Some(text) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        None => Value::Null,
+    };
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let source = mapping::canonical_source(r.source.trim()).unwrap_or_default();
+            mapping::value_of(&raw, &source)
+        })
+        .collect())
 }

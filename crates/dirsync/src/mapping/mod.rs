@@ -187,9 +187,9 @@ pub fn validate(rows: &[MappingRow]) -> Result<Vec<MappingRow>, MappingError> {
                 "the directory field name is longer than {MAX_FIELD_LEN} characters"
             )));
         }
-        if field.chars().any(char::is_control) {
+        if field.chars().any(|c| c.is_control() || c == '"') {
             return Err(invalid(
-                "the directory field name contains control characters".into(),
+                "the directory field name contains a double quote or a control character".into(),
             ));
         }
         if let Some((_, first)) = seen.iter().find(|(f, _)| f.eq_ignore_ascii_case(field)) {
