@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use dirsync::directory;
-use dirsync::mapping::{self, MappingError, SaveOutcome};
+use dirsync::directory::{self, DirectoryError};
+use dirsync::mapping::{self, MappingError, MappingRow};
 use serde_json::json;
 
 use crate::context::{fail, open_store, EXIT_FAILED, EXIT_USAGE};
@@ -78,6 +78,15 @@ enum Edit<'a> {
     Remove(&'a str),
 }
 
+impl Edit<'_> {
+    fn apply(&self, rows: Vec<MappingRow>) -> Result<Vec<MappingRow>, MappingError> {
+        match *self {
+            Edit::Set(field, attribute) => Ok(mapping::with_field(rows, field, attribute)),
+            Edit::Remove(field) => mapping::without_field(rows, field),
+        }
+    }
+}
+
 /// Saves a mapping change and, when the stored attributes already hold what it needs, refreshes every
 /// user's fields in the same transaction; otherwise says that the next sync is a full round.
 fn change(store: &mut dirsync::store::Store, edit: Edit) -> ExitCode {
@@ -85,27 +94,19 @@ fn change(store: &mut dirsync::store::Store, edit: Edit) -> ExitCode {
         Ok(tx) => tx,
         Err(e) => return fail(e, EXIT_FAILED),
     };
-    let saved: Result<SaveOutcome, MappingError> = match edit {
-        Edit::Set(field, attribute) => mapping::set_field(&tx, field, attribute),
-        Edit::Remove(field) => mapping::remove_field(&tx, field),
-    };
-    let outcome = match saved {
-        Ok(o) => o,
+    // The edit is applied to the stored rows, then saved (and users refreshed) through the core.
+    let rows = match mapping::load(&tx).and_then(|m| edit.apply(m.rows().to_vec())) {
+        Ok(rows) => rows,
         Err(e @ MappingError::Sql(_)) => return fail(e, EXIT_FAILED),
         Err(e) => return fail(e, EXIT_USAGE),
     };
-    let refreshed = if outcome.full_round_required {
-        0
-    } else {
-        let mapping = match mapping::load(&tx) {
-            Ok(m) => m,
-            Err(e) => return fail(e, EXIT_FAILED),
-        };
-        match directory::remap_all(&tx, &mapping) {
-            Ok(changed) => changed.len(),
-            Err(e) => return fail(e, EXIT_FAILED),
-        }
+    let saved = match directory::save_mapping(&tx, &rows) {
+        Ok(saved) => saved,
+        Err(DirectoryError::Mapping(e @ MappingError::Sql(_))) => return fail(e, EXIT_FAILED),
+        Err(DirectoryError::Mapping(e)) => return fail(e, EXIT_USAGE),
+        Err(e) => return fail(e, EXIT_FAILED),
     };
+    let (outcome, refreshed) = (saved.outcome, saved.refreshed.len());
     if let Err(e) = tx.commit() {
         return fail(e, EXIT_FAILED);
     }

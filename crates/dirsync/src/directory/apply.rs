@@ -144,6 +144,30 @@ pub fn remap_all(
     Ok(out)
 }
 
+/// The result of [`save_mapping`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MappingSaved {
+    pub outcome: mapping::SaveOutcome,
+    /// Users whose fields were recomputed from their stored attributes, with the changes.
+    pub refreshed: Vec<(String, Vec<FieldChange>)>,
+}
+
+/// Saves a mapping (Manage Mapping → Save) in one transaction: validates and stores the rows, and when
+/// the stored delta link already tracks every attribute they need, recomputes every user's fields from
+/// the stored attributes at once; otherwise the next run is a full round (see the outcome).
+pub fn save_mapping(
+    tx: &Transaction,
+    rows: &[mapping::MappingRow],
+) -> Result<MappingSaved, DirectoryError> {
+    let outcome = mapping::save(tx, rows)?;
+    let refreshed = if outcome.full_round_required {
+        Vec::new()
+    } else {
+        remap_all(tx, &mapping::load(tx)?)?
+    };
+    Ok(MappingSaved { outcome, refreshed })
+}
+
 struct Stored {
     seq: i64,
     raw: Map<String, Value>,

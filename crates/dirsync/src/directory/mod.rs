@@ -12,7 +12,7 @@ mod query;
 
 use serde::Serialize;
 
-pub use apply::{apply_remove, apply_upsert, remap_all};
+pub use apply::{apply_remove, apply_upsert, remap_all, save_mapping, MappingSaved};
 pub use export::{export_csv, export_csv_matching};
 pub use query::{all_ids, count, get, sample_values, search};
 
@@ -30,6 +30,8 @@ pub enum DirectoryError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Groups(#[from] crate::groups::GroupsError),
+    #[error(transparent)]
+    Mapping(#[from] crate::mapping::MappingError),
     #[error("directory database error: {0}")]
     Sql(#[from] rusqlite::Error),
 }

@@ -290,7 +290,16 @@ pub fn set_field(
     field: &str,
     source: &str,
 ) -> Result<SaveOutcome, MappingError> {
-    let mut rows = load(conn)?.rows;
+    save(conn, &with_field(load(conn)?.rows, field, source))
+}
+
+/// Removes an added field. Built-in fields cannot be removed.
+pub fn remove_field(conn: &Connection, field: &str) -> Result<SaveOutcome, MappingError> {
+    save(conn, &without_field(load(conn)?.rows, field)?)
+}
+
+/// `rows` with `field` (case-insensitive) pointed at `source`, or with a new row appended.
+pub fn with_field(mut rows: Vec<MappingRow>, field: &str, source: &str) -> Vec<MappingRow> {
     match rows
         .iter_mut()
         .find(|r| r.field.eq_ignore_ascii_case(field.trim()))
@@ -298,12 +307,14 @@ pub fn set_field(
         Some(row) => row.source = source.to_string(),
         None => rows.push(MappingRow::new(field, source)),
     }
-    save(conn, &rows)
+    rows
 }
 
-/// Removes an added field. Built-in fields cannot be removed.
-pub fn remove_field(conn: &Connection, field: &str) -> Result<SaveOutcome, MappingError> {
-    let mut rows = load(conn)?.rows;
+/// `rows` without the added field `field` (case-insensitive).
+pub fn without_field(
+    mut rows: Vec<MappingRow>,
+    field: &str,
+) -> Result<Vec<MappingRow>, MappingError> {
     let Some(pos) = rows
         .iter()
         .position(|r| r.field.eq_ignore_ascii_case(field.trim()))
@@ -314,7 +325,7 @@ pub fn remove_field(conn: &Connection, field: &str) -> Result<SaveOutcome, Mappi
         return Err(MappingError::BuiltinRemoved(rows[pos].field.clone()));
     }
     rows.remove(pos);
-    save(conn, &rows)
+    Ok(rows)
 }
 
 /// The Graph attributes in `needed` that `tracked_select` does not include (case-insensitive), sorted.
