@@ -7,9 +7,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod auth_cmd;
 mod config_cmd;
 mod context;
+mod mapping_cmd;
 mod rules_cmd;
+mod status_cmd;
+mod sync_cmd;
+mod users_cmd;
 
 #[derive(Parser)]
 #[command(name = "dirsync", version = dirsync::VERSION, about = "Keep a local organization directory in sync with Entra ID (Azure AD)")]
@@ -26,6 +31,20 @@ enum Command {
     /// Check and evaluate dynamic-membership rules (Entra ID syntax)
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
+    /// Sign in with Microsoft (opens the browser), or as the application with --app
+    SignIn(auth_cmd::SignInArgs),
+    /// Remove the stored sign-in
+    SignOut,
+    /// Show the signed-in account and tenant, or why a sign-in is needed (exit 4)
+    Status(status_cmd::StatusArgs),
+    /// List and show users of the local directory
+    #[command(subcommand)]
+    Users(users_cmd::UsersCommand),
+    /// Show and change which Azure AD attribute fills each directory field
+    #[command(subcommand)]
+    Mapping(mapping_cmd::MappingCommand),
+    /// Sync the directory with Azure AD now (exit 3: needs approval, 4: sign-in required)
+    Sync(sync_cmd::SyncArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +62,11 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd),
         Command::Rules(cmd) => rules_cmd::run(cmd),
+        Command::SignIn(args) => auth_cmd::sign_in(args),
+        Command::SignOut => auth_cmd::sign_out(),
+        Command::Status(args) => status_cmd::run(args),
+        Command::Users(cmd) => users_cmd::run(cmd),
+        Command::Mapping(cmd) => mapping_cmd::run(cmd),
+        Command::Sync(args) => sync_cmd::run(args),
     }
 }

@@ -5,12 +5,19 @@
 //! engine and its history, and the schedule. This crate knows nothing of Tauri or of any UI;
 //! the desktop shell (`src-tauri`) and the `dirsync` CLI are thin adapters over it.
 
+pub mod account;
 pub mod auth;
 pub mod datadir;
+pub mod directory;
+pub mod graph;
+pub mod groups;
+pub mod mapping;
 pub mod rules;
+pub mod runs;
 pub mod schedule;
 pub mod settings;
 pub mod store;
+pub mod sync;
 
 /// The version of the core crate, shown in Settings and `dirsync --version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -61,6 +61,32 @@ pub const KNOWN: &[SettingKey] = &[
         default: "false",
         description: "true starts Directory Sync in the tray when you log in",
     },
+    SettingKey {
+        name: "auth_mode",
+        default: "user",
+        description: "user (interactive sign-in) or app (client secret, unattended)",
+    },
+    SettingKey {
+        name: "client_secret_file",
+        default: "",
+        description:
+            "File holding the client secret for auth_mode app (else DIRSYNC_CLIENT_SECRET)",
+    },
+    SettingKey {
+        name: "demo",
+        default: "false",
+        description: "true when the settings point at the built-in demo tenant",
+    },
+    SettingKey {
+        name: "deletion_guard_max",
+        default: "500",
+        description: "A run that would remove more users than this stops as Needs approval",
+    },
+    SettingKey {
+        name: "deletion_guard_percent",
+        default: "20",
+        description: "... or more than this percentage of the directory, whichever is smaller",
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +170,18 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
         }
         "schedule_paused" | "notify_success" | "start_at_login" if parse_bool(value).is_none() => {
             return Err(invalid("must be true or false"))
+        }
+        "auth_mode" if !matches!(value, "user" | "app") => {
+            return Err(invalid("must be user or app"))
+        }
+        "demo" if !matches!(value, "true" | "false") => {
+            return Err(invalid("must be true or false"))
+        }
+        "deletion_guard_max" if value.trim().parse::<u64>().is_err() => {
+            return Err(invalid("must be a whole number of users"))
+        }
+        "deletion_guard_percent" if !matches!(value.trim().parse::<u64>(), Ok(0..=100)) => {
+            return Err(invalid("must be a whole number from 0 to 100"))
         }
         _ => {}
     }

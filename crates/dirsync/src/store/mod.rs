@@ -32,7 +32,14 @@ pub enum StoreError {
 
 /// The schema, in order: schema version N is the N-th entry. Append new migrations;
 /// never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_settings.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_settings.sql"),
+    include_str!("migrations/002_account.sql"),
+    include_str!("migrations/003_directory.sql"),
+    include_str!("migrations/004_groups.sql"),
+    include_str!("migrations/005_sync_state.sql"),
+    include_str!("migrations/006_runs.sql"),
+];
 
 fn migrations() -> Migrations<'static> {
     Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())

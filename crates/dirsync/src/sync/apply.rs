@@ -1,0 +1,354 @@
+//! Applying a staged round in ONE transaction: directory upserts and removals, group memberships,
+//! mark and sweep, the deletion guard, the new deltaLink, the change records and the run's status.
+//! Preview, the guard and cancel roll the transaction back; only the run record remains.
+
+use std::sync::Arc;
+
+use rusqlite::{params, Transaction};
+use serde_json::{json, Value};
+
+use super::stage::{Stage, StagedItem};
+use super::{CancelToken, Phase, Progress, SyncError};
+use crate::directory::{self, DirectoryError, RemoveReason, RemovedUser, UserChange};
+use crate::graph::DeltaRemoved;
+use crate::groups::{self, Membership};
+use crate::mapping::{self, Mapping};
+use crate::runs::{self, ChangeKind, ChangeRecord, EventKind, RunRecord, RunStatus};
+use crate::store::Store;
+
+const BATCH: u32 = 500;
+
+/// Everything the apply step needs besides the store and the stage.
+pub(crate) struct ApplyPlan {
+    pub full_round: bool,
+    pub preview: bool,
+    pub allow_deletes: bool,
+    pub delta_link: String,
+    pub select: Vec<String>,
+    pub guard_max: u64,
+    pub guard_percent: u64,
+    pub now: String,
+    pub mapping: Mapping,
+    pub cancel: CancelToken,
+    pub progress: Arc<dyn Fn(&Progress) + Send + Sync>,
+}
+
+/// Applies (or, for preview / guard / cancel, tries and rolls back) the staged round, then writes
+/// the run's records. `run` carries the traffic figures in and the counts and status out.
+pub(crate) fn apply(
+    store: &mut Store,
+    stage: &mut Stage,
+    plan: &ApplyPlan,
+    run: &mut RunRecord,
+) -> Result<(), SyncError> {
+    let tx = store.conn_mut().transaction()?;
+    let before = directory::count(&tx)?;
+    let threshold = plan
+        .guard_max
+        .min(before.saturating_mul(plan.guard_percent) / 100);
+    run.deletion_threshold = Some(threshold);
+    let to_apply = stage.item_count()?;
+    let (run_id, pages, users_seen) = (run.id, run.traffic.pages, run.traffic.users_seen);
+    let report = |applied: u64| {
+        (plan.progress)(&Progress {
+            run_id,
+            phase: Phase::Applying,
+            full_round: plan.full_round,
+            pages,
+            users: users_seen,
+            total: Some(to_apply),
+            applied,
+        })
+    };
+
+    let mut applied = 0u64;
+    let mut after = 0i64;
+    loop {
+        if plan.cancel.is_cancelled() {
+            break;
+        }
+        let batch = stage.batch(after, BATCH)?;
+        let Some((last, _, _)) = batch.last() else {
+            break;
+        };
+        after = *last;
+        let mut touched = Vec::new();
+        for (_, id, item) in batch {
+            match item {
+                StagedItem::Removed(why) => {
+                    let reason = match why {
+                        DeltaRemoved::Changed => RemoveReason::SoftDeleted,
+                        DeltaRemoved::Deleted => RemoveReason::HardDeleted,
+                    };
+                    if let Some(gone) = directory::apply_remove(&tx, &id, reason)? {
+                        record_removal(stage, run, gone)?;
+                    }
+                }
+                StagedItem::Upsert(user) => {
+                    match directory::apply_upsert(&tx, &user, &plan.mapping) {
+                        Ok(UserChange::Unchanged) => run.counts.unchanged += 1,
+                        Ok(UserChange::Added { fields }) => {
+                            run.counts.added += 1;
+                            let detail = json!({ "fields": fields
+                            .into_iter()
+                            .map(|(f, v)| (f, v.map_or(Value::Null, Value::String)))
+                            .collect::<serde_json::Map<_, _>>() });
+                            record_user(&tx, stage, &id, ChangeKind::Added, None, None, detail)?;
+                            touched.push(id);
+                        }
+                        Ok(UserChange::Updated { changes }) => {
+                            run.counts.updated += 1;
+                            record_user(
+                                &tx,
+                                stage,
+                                &id,
+                                ChangeKind::Updated,
+                                None,
+                                None,
+                                json!({ "changes": changes }),
+                            )?;
+                            touched.push(id);
+                        }
+                        // One unusable user must not hold back the rest of the directory.
+                        Err(
+                            e @ (DirectoryError::Damaged { .. }
+                            | DirectoryError::NotAnObject(_)
+                            | DirectoryError::MissingId),
+                        ) => {
+                            run.counts.failed += 1;
+                            record_user(
+                                &tx,
+                                stage,
+                                &id,
+                                ChangeKind::Failed,
+                                Some(e.to_string()),
+                                None,
+                                json!({}),
+                            )?;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+            applied += 1;
+        }
+        record_memberships(&tx, stage, run, &touched)?;
+        report(applied);
+    }
+
+    if plan.full_round && !plan.cancel.is_cancelled() {
+        let swept = sweep(&tx, stage, run)?;
+        if swept > 0 {
+            runs::add_event(
+                &tx,
+                run.id,
+                &plan.now,
+                EventKind::Swept,
+                &format!(
+                    "{swept} user(s) were not in the full round and are removed (mark and sweep)"
+                ),
+                None,
+                None,
+            )?;
+        }
+    }
+
+    run.ended_at = Some(plan.now.clone());
+    if plan.cancel.is_cancelled() {
+        drop(tx);
+        stage.forget_changes()?;
+        run.counts = Default::default();
+        run.status = RunStatus::Cancelled;
+        return close_without_applying(
+            store,
+            stage,
+            run,
+            Some("Cancelled while applying; nothing was applied."),
+        );
+    }
+    if plan.preview {
+        drop(tx);
+        run.status = RunStatus::Preview;
+        return close_without_applying(store, stage, run, None);
+    }
+    if run.counts.removed > threshold && !plan.allow_deletes {
+        drop(tx);
+        run.status = RunStatus::NeedsApproval;
+        let msg = format!(
+            "This run would remove {} users, more than the deletion guard allows ({threshold}). Nothing was applied. \
+             Review who would be removed, then choose Allow deletes (dirsync sync --allow-deletes).",
+            run.counts.removed
+        );
+        run.error = Some(msg.clone());
+        return close_without_applying(store, stage, run, Some(&msg));
+    }
+
+    tx.execute(
+        "UPDATE sync_state SET delta_link = ?1, delta_link_at = ?2 WHERE id = 1",
+        params![plan.delta_link, plan.now],
+    )?;
+    if plan.full_round {
+        mapping::set_tracked_select(&tx, Some(&plan.select))?;
+    }
+    copy_changes(&tx, stage, run.id)?;
+    run.status = RunStatus::Success;
+    runs::finish(&tx, run)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn close_without_applying(
+    store: &mut Store,
+    stage: &Stage,
+    run: &RunRecord,
+    event: Option<&str>,
+) -> Result<(), SyncError> {
+    let tx = store.conn_mut().transaction()?;
+    copy_changes(&tx, stage, run.id)?;
+    if let Some(msg) = event {
+        let kind = match run.status {
+            RunStatus::Cancelled => EventKind::Cancelled,
+            _ => EventKind::DeletionGuard,
+        };
+        runs::add_event(
+            &tx,
+            run.id,
+            run.ended_at.as_deref().unwrap_or(""),
+            kind,
+            msg,
+            None,
+            None,
+        )?;
+    }
+    runs::finish(&tx, run)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Removes every directory user the full round did not mention.
+fn sweep(tx: &Transaction, stage: &mut Stage, run: &mut RunRecord) -> Result<u64, SyncError> {
+    let mut swept = 0;
+    let mut after = 0i64;
+    loop {
+        let batch: Vec<(i64, String)> = tx
+            .prepare_cached("SELECT seq, id FROM users WHERE seq > ?1 ORDER BY seq LIMIT ?2")?
+            .query_map(params![after, BATCH], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let Some((last, _)) = batch.last() else {
+            break;
+        };
+        after = *last;
+        for (_, id) in batch {
+            if stage.seen(&id)? {
+                continue;
+            }
+            if let Some(gone) = directory::apply_remove(tx, &id, RemoveReason::Swept)? {
+                record_removal(stage, run, gone)?;
+                swept += 1;
+            }
+        }
+    }
+    Ok(swept)
+}
+
+fn record_removal(
+    stage: &mut Stage,
+    run: &mut RunRecord,
+    gone: RemovedUser,
+) -> Result<(), SyncError> {
+    run.counts.removed += 1;
+    let reason = match gone.reason {
+        RemoveReason::SoftDeleted => "soft",
+        RemoveReason::HardDeleted => "hard",
+        RemoveReason::Swept => "swept",
+    };
+    stage.push_change(ChangeRecord {
+        seq: 0,
+        user_id: gone.id.clone(),
+        name: gone.name.clone(),
+        upn: gone.upn.clone(),
+        kind: ChangeKind::Removed,
+        reason: Some(reason.into()),
+        group: None,
+        detail: json!({ "groups": gone.groups }),
+    })?;
+    for group in gone.groups {
+        run.counts.group_left += 1;
+        stage.push_change(ChangeRecord {
+            seq: 0,
+            user_id: gone.id.clone(),
+            name: gone.name.clone(),
+            upn: gone.upn.clone(),
+            kind: ChangeKind::Left,
+            reason: Some(reason.into()),
+            group: Some(group),
+            detail: json!({}),
+        })?;
+    }
+    Ok(())
+}
+
+fn record_memberships(
+    tx: &Transaction,
+    stage: &mut Stage,
+    run: &mut RunRecord,
+    ids: &[String],
+) -> Result<(), SyncError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    for m in groups::recompute_for_users(tx, ids)? {
+        let kind = match m.change {
+            Membership::Joined => {
+                run.counts.group_joined += 1;
+                ChangeKind::Joined
+            }
+            Membership::Left => {
+                run.counts.group_left += 1;
+                ChangeKind::Left
+            }
+        };
+        record_user(tx, stage, &m.user_id, kind, None, Some(m.group), json!({}))?;
+    }
+    Ok(())
+}
+
+fn record_user(
+    tx: &Transaction,
+    stage: &mut Stage,
+    id: &str,
+    kind: ChangeKind,
+    reason: Option<String>,
+    group: Option<String>,
+    detail: Value,
+) -> Result<(), SyncError> {
+    let (name, upn) = tx
+        .prepare_cached("SELECT name, upn FROM users WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap_or((None, None));
+    stage.push_change(ChangeRecord {
+        seq: 0,
+        user_id: id.to_string(),
+        name,
+        upn,
+        kind,
+        reason,
+        group,
+        detail,
+    })?;
+    Ok(())
+}
+
+fn copy_changes(tx: &Transaction, stage: &Stage, run_id: i64) -> Result<(), SyncError> {
+    let mut after = 0;
+    loop {
+        let batch = stage.changes(after, BATCH)?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.seq;
+        for c in &batch {
+            runs::insert_change(tx, run_id, c)?;
+        }
+    }
+}
