@@ -5,6 +5,7 @@
 // PAGES below and a link with data-page="<name>" to the nav in index.html.
 
 import { invoke } from './api.js';
+import { h, sentence } from './dom.js';
 import * as account from './account.js';
 import * as directory from './pages/directory.js';
 import * as groups from './pages/groups.js';
@@ -66,10 +67,7 @@ async function checkStore() {
     await invoke('app_info');
   } catch (error) {
     const alert = document.getElementById('alert');
-    alert.replaceChildren(
-      Object.assign(document.createElement('strong'), { textContent: 'Directory Sync cannot open its data.' }),
-      document.createTextNode(error.message),
-    );
+    alert.replaceChildren(h('strong', {}, 'Directory Sync cannot open its data.'), sentence(error.message));
     alert.hidden = false;
   }
 }

@@ -34,7 +34,7 @@ export function emptyState({ id, title, hint, iconPaths }) {
   return h('section', { class: 'panel empty', id },
     iconPaths ? icon(...iconPaths) : null,
     h('p', { class: 'title' }, title),
-    hint ? h('p', { class: 'hint' }, hint));
+    hint ? h('p', { class: 'hint' }, hint) : null);
 }
 
 export function pageHeader(title, lead) {
@@ -42,4 +42,12 @@ export function pageHeader(title, lead) {
     h('h1', {}, title),
     lead ? h('p', { class: 'lead' }, lead) : null,
   ];
+}
+
+// Core error messages are clauses ("the database … was written by …"); show them as sentences.
+export function sentence(text) {
+  const s = String(text).trim();
+  if (!s) return s;
+  const capital = s[0].toUpperCase() + s.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
 }

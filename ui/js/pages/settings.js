@@ -2,7 +2,7 @@
 // data lives (read from Rust through the `app_info` command).
 
 import { invoke } from '../api.js';
-import { h, pageHeader } from '../dom.js';
+import { h, pageHeader, sentence } from '../dom.js';
 
 export const title = 'Settings';
 
@@ -35,7 +35,7 @@ export async function render(container) {
       ...fact('Schema version', 'schema-version', String(info.schemaVersion)),
     );
   } catch (error) {
-    about.replaceChildren(...fact('Problem', 'app-info-error', error.message));
+    about.replaceChildren(...fact('Problem', 'app-info-error', sentence(error.message)));
   } finally {
     about.removeAttribute('aria-busy');
   }
