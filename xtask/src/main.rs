@@ -1,1 +1,49 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! - `setup`: install what a fresh Debian/Ubuntu machine lacks to build and test.
+//! - `test`:  setup, fmt, clippy, every unit and integration test, then the WebDriver suite
+//!   against the real window under Xvfb; ends with `N passed, N failed`.
+//! - `demo`:  setup, build, open the app.
+//! - `screenshots`: refresh `docs/screenshots/*.png` from the real window (for the README).
+
+mod demo;
+mod run;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <setup|test|demo>
+
+  setup   install the system packages and tools needed to build and test (Debian/Ubuntu)
+  test    setup, cargo fmt --check, clippy -D warnings, all tests, and the WebDriver suite
+  demo    setup, build and open Directory Sync
+  screenshots  refresh docs/screenshots/*.png from the real window under Xvfb";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("test") => test::run(),
+        Some("demo") => demo::run(),
+        Some("screenshots") => test::screenshots(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            if let Some(cmd) = other {
+                eprintln!("unknown command '{cmd}'\n");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -72,6 +72,8 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
+        // Before anything that writes: switching a rollback-journal database to WAL rewrites its header.
+        refuse_if_too_new(&conn, path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
@@ -98,7 +100,8 @@ impl Store {
     }
 }
 
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+/// Refuses a database whose schema is newer than this build knows; returns its schema version.
+fn refuse_if_too_new(conn: &Connection, path: &Path) -> Result<usize, StoreError> {
     let found: usize =
         conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))? as usize;
     let known = schema_version();
@@ -109,6 +112,12 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             known,
         });
     }
+    Ok(found)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let found = refuse_if_too_new(conn, path)?;
+    let known = schema_version();
     migrations().to_latest(conn).map_err(|e| match e {
         rusqlite_migration::Error::MigrationDefinition(
             MigrationDefinitionError::DatabaseTooFarAhead,

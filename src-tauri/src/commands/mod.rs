@@ -1,0 +1,14 @@
+//! The IPC surface: one module per domain, each command a thin call into the `dirsync` core.
+//!
+//! Adding a command: write it in `<domain>.rs`, add its name to `names.rs`, add it to
+//! `handler()` below, and grant `allow-<name-in-kebab-case>` in `capabilities/default.json`. The tests in
+//! `lib.rs` fail if any of the four is missing.
+
+pub mod app;
+pub mod names;
+
+/// The invoke handler with every command, for the real app and the MockRuntime tests alike.
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
+{
+    tauri::generate_handler![app::app_info]
+}

@@ -1,0 +1,63 @@
+//! The one error type commands return. It reaches the UI as `{ "code": ..., "message": ... }`:
+//! `code` is stable for the UI to branch on, `message` is a sentence to show the admin.
+
+use serde::{ser::SerializeStruct, Serialize, Serializer};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The data directory or database could not be opened at start; the reason says why.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Store(#[from] dirsync::store::StoreError),
+    #[error(transparent)]
+    Settings(#[from] dirsync::settings::SettingsError),
+}
+
+impl Error {
+    pub fn code(&self) -> &'static str {
+        use dirsync::settings::SettingsError;
+        match self {
+            Error::Unavailable(_) => "store_unavailable",
+            Error::Store(_) => "store",
+            Error::Settings(SettingsError::Unknown(_)) => "settings_unknown",
+            Error::Settings(SettingsError::Invalid { .. }) => "settings_invalid",
+            Error::Settings(SettingsError::Store(_)) => "store",
+        }
+    }
+}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("Error", 2)?;
+        s.serialize_field("code", self.code())?;
+        s.serialize_field("message", &self.to_string())?;
+        s.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn serializes_as_code_and_message() {
+        let cases = [
+            (
+                Error::Unavailable("the database is locked".into()),
+                json!({"code": "store_unavailable", "message": "the database is locked"}),
+            ),
+            (
+                Error::Settings(dirsync::settings::SettingsError::Invalid {
+                    key: "tenant".into(),
+                    reason: "must not be empty".into(),
+                }),
+                json!({"code": "settings_invalid", "message": "invalid value for 'tenant': must not be empty"}),
+            ),
+        ];
+        for (error, expected) in cases {
+            assert_eq!(serde_json::to_value(&error).unwrap(), expected);
+        }
+    }
+}

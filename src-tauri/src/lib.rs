@@ -1,0 +1,200 @@
+//! Directory Sync desktop shell: a Tauri 2 window over the `dirsync` core.
+//!
+//! This crate only adapts: it opens the window, keeps the core's store in managed state
+//! (`state`), exposes thin commands (`commands`) and turns core errors into the JSON the UI
+//! reads (`error`). Everything the product does lives in the core crate.
+
+pub mod commands;
+pub mod error;
+pub mod state;
+
+use tauri::{Builder, Runtime};
+
+pub use error::Error;
+pub use state::AppState;
+
+/// Everything the app registers, independent of the runtime, so MockRuntime tests exercise the
+/// same wiring as the real window.
+pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
+    builder.manage(state).invoke_handler(commands::handler())
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    init_tracing();
+    if let Some(reason) = missing_display() {
+        eprintln!("{reason}");
+        std::process::exit(1);
+    }
+    let result =
+        build_app(tauri::Builder::default(), AppState::open()).run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Directory Sync could not start: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// GTK aborts with a panic when there is no display; say so in one line instead.
+fn missing_display() -> Option<&'static str> {
+    let set = |var| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+    let needs_display = cfg!(all(unix, not(target_os = "macos")));
+    (needs_display && !set("DISPLAY") && !set("WAYLAND_DISPLAY")).then_some(
+        "Directory Sync needs a graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set); \
+         on a headless machine use the `dirsync` command line instead.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use dirsync::datadir::DataDir;
+    use serde_json::{json, Value};
+    use tauri::{
+        ipc::{CallbackFn, InvokeBody},
+        test::{get_ipc_response, mock_builder, INVOKE_KEY},
+        webview::InvokeRequest,
+        WebviewWindow,
+    };
+
+    use super::*;
+    use crate::commands::names::COMMANDS;
+
+    /// The real config and capabilities (so the ACL is enforced) on the mock runtime.
+    fn window_in(dir: &std::path::Path) -> WebviewWindow<tauri::test::MockRuntime> {
+        let state = AppState::open_in(DataDir::at(dir).unwrap());
+        let app = build_app(mock_builder(), state)
+            .build(tauri::generate_context!(test = true))
+            .unwrap();
+        // The real app creates its windows from the config when the event loop starts; here we
+        // create the same `main` window by hand.
+        let config = app
+            .config()
+            .app
+            .windows
+            .iter()
+            .find(|w| w.label == "main")
+            .expect("tauri.conf.json declares the main window")
+            .clone();
+        let window = tauri::WebviewWindowBuilder::from_config(&app, &config)
+            .unwrap()
+            .build()
+            .unwrap();
+        std::mem::forget(app); // the window needs the app alive for the whole test
+        window
+    }
+
+    fn invoke(
+        window: &WebviewWindow<tauri::test::MockRuntime>,
+        cmd: &str,
+        args: Value,
+    ) -> Result<Value, Value> {
+        let origin = if cfg!(windows) {
+            "http://tauri.localhost"
+        } else {
+            "tauri://localhost"
+        };
+        get_ipc_response(
+            window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: origin.parse().unwrap(),
+                body: InvokeBody::from(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    #[test]
+    fn app_info_reports_version_and_database_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let window = window_in(dir.path());
+        let info = invoke(&window, "app_info", json!({})).unwrap();
+        assert_eq!(
+            info,
+            json!({
+                "version": dirsync::VERSION,
+                "dataDir": dir.path().display().to_string(),
+                "databasePath": dir.path().join(dirsync::datadir::DATABASE_FILE).display().to_string(),
+                "schemaVersion": dirsync::store::schema_version(),
+            })
+        );
+    }
+
+    #[test]
+    fn a_refused_database_reaches_the_ui_as_code_and_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(dirsync::datadir::DATABASE_FILE);
+        rusqlite_user_version(&db, 999);
+        let window = window_in(dir.path());
+        let err = invoke(&window, "app_info", json!({})).unwrap_err();
+        assert_eq!(err["code"], "store_unavailable");
+        let message = err["message"].as_str().unwrap();
+        assert!(message.contains("newer version"), "{message}");
+        assert_eq!(
+            err.as_object().unwrap().len(),
+            2,
+            "only code and message: {err}"
+        );
+    }
+
+    #[test]
+    fn every_command_is_registered_and_granted() {
+        let dir = tempfile::tempdir().unwrap();
+        let window = window_in(dir.path());
+        for cmd in COMMANDS {
+            // Arguments may be missing; what matters is that the call got past routing and the ACL.
+            if let Err(e) = invoke(&window, cmd, json!({})) {
+                let text = e.to_string();
+                assert!(
+                    !text.contains("not allowed") && !text.contains("not found"),
+                    "{cmd} is missing from commands::handler() or capabilities/default.json: {text}"
+                );
+            }
+        }
+        let refused = invoke(&window, "no_such_command", json!({})).unwrap_err();
+        assert!(refused.to_string().contains("not"), "{refused}");
+    }
+
+    #[test]
+    fn the_capability_grants_exactly_the_app_commands() {
+        let capability: Value =
+            serde_json::from_str(include_str!("../capabilities/default.json")).unwrap();
+        let granted: BTreeSet<String> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p.as_str())
+            .filter(|p| p.starts_with("allow-"))
+            .map(str::to_string)
+            .collect();
+        // tauri-build names the permission for `sync_now` `allow-sync-now`.
+        let commands: BTreeSet<String> = COMMANDS
+            .iter()
+            .map(|c| format!("allow-{}", c.replace('_', "-")))
+            .collect();
+        assert_eq!(granted, commands);
+    }
+
+    /// Marks a database as written by a future schema version.
+    fn rusqlite_user_version(path: &std::path::Path, version: u32) {
+        let store = dirsync::store::Store::open(path).unwrap();
+        store
+            .conn()
+            .pragma_update(None, "user_version", version)
+            .unwrap();
+    }
+}

@@ -1,0 +1,224 @@
+//! `cargo xtask test`: everything CI checks, in the order that fails fastest, ending with one
+//! summary line `N passed, N failed` (fmt and clippy count as one check each).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::run::{self, Result};
+use crate::setup;
+
+/// Xvfb screen for the WebDriver suite: larger than the 1100x720 window.
+const XVFB_SCREEN: &str = "-screen 0 1280x800x24";
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    lines: Vec<String>,
+}
+
+impl Tally {
+    fn check(&mut self, name: &str, result: Result) {
+        match result {
+            Ok(()) => {
+                self.passed += 1;
+                self.lines.push(format!("{name}: ok"));
+            }
+            Err(e) => {
+                self.failed += 1;
+                self.lines.push(format!("{name}: FAILED ({e})"));
+            }
+        }
+    }
+
+    fn tests(&mut self, name: &str, outcome: TestOutcome) {
+        let TestOutcome {
+            passed,
+            failed,
+            ignored,
+            exit,
+        } = outcome;
+        // A run that failed without a failing test (e.g. a compile error) still counts as a failure.
+        let failed = if exit.is_err() && failed == 0 {
+            1
+        } else {
+            failed
+        };
+        self.passed += passed;
+        self.failed += failed;
+        let mut line = format!("{name}: {passed} passed, {failed} failed");
+        if ignored > 0 {
+            line.push_str(&format!(", {ignored} ignored"));
+        }
+        if let Err(e) = exit {
+            line.push_str(&format!(" ({e})"));
+        }
+        self.lines.push(line);
+    }
+}
+
+pub fn run() -> Result {
+    let started = Instant::now();
+    setup::run()?;
+    let mut tally = Tally::default();
+
+    run::step("cargo fmt --check");
+    tally.check(
+        "fmt",
+        run::status(run::cargo().args(["fmt", "--all", "--check"])),
+    );
+
+    run::step("clippy, warnings denied");
+    tally.check(
+        "clippy",
+        run::status(run::cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    );
+
+    run::step("unit and integration tests");
+    tally.tests(
+        "unit and integration tests",
+        libtest(run::cargo().args(["test", "--workspace"])),
+    );
+
+    // Built after the workspace tests: `cargo test` links the app with Tauri's `test` feature,
+    // and the window under test must be the real build.
+    run::step("build the app (dirsync-app)");
+    let built = run::status(run::cargo().args(["build", "-p", "dirsync-app"]));
+    match built {
+        Ok(()) => {
+            run::step("WebDriver suite (real window, Xvfb, D-Bus session)");
+            tally.tests("WebDriver suite", libtest(&mut e2e_command()));
+        }
+        Err(e) => tally.check("build dirsync-app (WebDriver suite not run)", Err(e)),
+    }
+
+    println!("\n==> summary ({:.0?})", started.elapsed());
+    for line in &tally.lines {
+        println!("  {line}");
+    }
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed == 0 {
+        Ok(())
+    } else {
+        Err("some checks failed".into())
+    }
+}
+
+/// `cargo xtask screenshots`: runs the WebDriver suite with `DIRSYNC_SCREENSHOT_DIR` set, so the
+/// tests' `snapshot()` calls refresh the README's pictures of the real window.
+pub fn screenshots() -> Result {
+    setup::run()?;
+    run::step("build the app (dirsync-app)");
+    run::status(run::cargo().args(["build", "-p", "dirsync-app"]))?;
+    let dir = run::root().join("docs").join("screenshots");
+    run::step(&format!(
+        "WebDriver suite, saving screenshots to {}",
+        dir.display()
+    ));
+    let outcome = libtest(e2e_command().env("DIRSYNC_SCREENSHOT_DIR", &dir));
+    outcome.exit
+}
+
+/// The WebDriver tests are `#[ignore]`d so plain `cargo test` skips them; here they run, each
+/// against a fresh window, one at a time, on a private X server and D-Bus session.
+fn e2e_command() -> Command {
+    let app = run::target_dir().join("debug").join("dirsync-app");
+    let mut path =
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect::<Vec<_>>();
+    path.insert(0, setup::cargo_bin_dir()); // where tauri-driver is installed
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.current_dir(run::root())
+        .args(["--", "xvfb-run", "-a", "-s", XVFB_SCREEN])
+        .arg(cargo)
+        .args([
+            "test",
+            "-p",
+            "dirsync-e2e",
+            "--",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env("PATH", std::env::join_paths(path).expect("PATH entries"))
+        .env("DIRSYNC_APP_BIN", app)
+        // A leaked Wayland display or a disabled bus would send the app elsewhere.
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("DBUS_SESSION_BUS_ADDRESS");
+    cmd
+}
+
+struct TestOutcome {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+    exit: Result,
+}
+
+/// Runs a `cargo test` command, echoing its output and adding up libtest's `test result:` lines.
+fn libtest(cmd: &mut Command) -> TestOutcome {
+    let mut outcome = TestOutcome {
+        passed: 0,
+        failed: 0,
+        ignored: 0,
+        exit: Ok(()),
+    };
+    println!("$ {cmd:?}");
+    let mut child = match cmd.stdout(Stdio::piped()).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            outcome.exit = Err(format!("cannot start: {e}"));
+            return outcome;
+        }
+    };
+    let stdout = child.stdout.take().expect("stdout is piped");
+    for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+        println!("{line}");
+        if let Some(rest) = line.trim().strip_prefix("test result: ") {
+            outcome.passed += count(rest, "passed");
+            outcome.failed += count(rest, "failed");
+            outcome.ignored += count(rest, "ignored");
+        }
+    }
+    outcome.exit = match child.wait() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("exited with {status}")),
+        Err(e) => Err(e.to_string()),
+    };
+    outcome
+}
+
+/// `count("ok. 3 passed; 1 failed; 0 ignored; ...", "failed") == 1`
+fn count(result: &str, what: &str) -> u64 {
+    result
+        .split(';')
+        .filter_map(|part| {
+            let mut words = part.split_whitespace().rev();
+            let (label, n) = (words.next()?, words.next()?);
+            (label == what).then(|| n.parse::<u64>().ok()).flatten()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn reads_libtest_result_lines() {
+        let line =
+            "FAILED. 7 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.31s";
+        assert_eq!(count(line, "passed"), 7);
+        assert_eq!(count(line, "failed"), 2);
+        assert_eq!(count(line, "ignored"), 1);
+        assert_eq!(count("ok. 0 passed; 0 failed; 0 ignored", "passed"), 0);
+    }
+}
