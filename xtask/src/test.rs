@@ -136,9 +136,11 @@ fn e2e_command() -> Command {
     path.insert(0, setup::cargo_bin_dir()); // where tauri-driver is installed
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
 
-    let mut cmd = Command::new("dbus-run-session");
+    // Xvfb outside, the D-Bus session inside: services the bus starts on demand (portals,
+    // the accessibility bus) then inherit DISPLAY too.
+    let mut cmd = Command::new("xvfb-run");
     cmd.current_dir(run::root())
-        .args(["--", "xvfb-run", "-a", "-s", XVFB_SCREEN])
+        .args(["-a", "-s", XVFB_SCREEN, "dbus-run-session", "--"])
         .arg(cargo)
         .args([
             "test",
@@ -172,6 +174,7 @@ fn libtest(cmd: &mut Command) -> TestOutcome {
         exit: Ok(()),
     };
     println!("$ {cmd:?}");
+    let started = Instant::now();
     let mut child = match cmd.stdout(Stdio::piped()).spawn() {
         Ok(child) => child,
         Err(e) => {
@@ -188,7 +191,9 @@ fn libtest(cmd: &mut Command) -> TestOutcome {
             outcome.ignored += count(rest, "ignored");
         }
     }
-    outcome.exit = match child.wait() {
+    let status = child.wait();
+    println!("   ({:.0?})", started.elapsed());
+    outcome.exit = match status {
         Ok(status) if status.success() => Ok(()),
         Ok(status) => Err(format!("exited with {status}")),
         Err(e) => Err(e.to_string()),
