@@ -12,6 +12,11 @@ pub enum Error {
     Store(#[from] dirsync::store::StoreError),
     #[error(transparent)]
     Settings(#[from] dirsync::settings::SettingsError),
+    /// The save dialog could not be shown or returned something that is not a file path.
+    #[error("the save dialog failed: {0}")]
+    Dialog(String),
+    #[error("could not write {path}: {reason}")]
+    Write { path: String, reason: String },
 }
 
 impl Error {
@@ -23,6 +28,8 @@ impl Error {
             Error::Settings(SettingsError::Unknown(_)) => "settings_unknown",
             Error::Settings(SettingsError::Invalid { .. }) => "settings_invalid",
             Error::Settings(SettingsError::Store(_)) => "store",
+            Error::Dialog(_) => "dialog",
+            Error::Write { .. } => "write_failed",
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod commands;
 pub mod error;
+pub mod save_path;
 pub mod state;
 
 use tauri::{Builder, Runtime};
@@ -26,8 +27,9 @@ pub fn run() {
         eprintln!("{reason}");
         std::process::exit(1);
     }
-    let result =
-        build_app(tauri::Builder::default(), AppState::open()).run(tauri::generate_context!());
+    // Dialogs only in the real app: the MockRuntime tests build without GTK.
+    let builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init());
+    let result = build_app(builder, AppState::open()).run(tauri::generate_context!());
     if let Err(e) = result {
         eprintln!("Directory Sync could not start: {e}");
         std::process::exit(1);
