@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod auth_cmd;
 mod config_cmd;
 mod context;
+mod groups_cmd;
 mod mapping_cmd;
 mod rules_cmd;
 mod status_cmd;
@@ -28,6 +29,9 @@ enum Command {
     /// Read and change settings (authority, tenant, client_id, graph_url, ...)
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Groups: list, show, create and edit dynamic (rule) and static groups, members, sync scope
+    #[command(subcommand)]
+    Groups(groups_cmd::GroupsCommand),
     /// Check and evaluate dynamic-membership rules (Entra ID syntax)
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd),
+        Command::Groups(cmd) => groups_cmd::run(cmd),
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::SignIn(args) => auth_cmd::sign_in(args),
         Command::SignOut => auth_cmd::sign_out(),

@@ -87,6 +87,11 @@ pub const KNOWN: &[SettingKey] = &[
         default: "20",
         description: "... or more than this percentage of the directory, whichever is smaller",
     },
+    SettingKey {
+        name: "sync_scope",
+        default: crate::groups::DEFAULT_SCOPE,
+        description: "Rule deciding which Azure AD users are synced (changing it makes the next sync a full round)",
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +187,14 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
         }
         "deletion_guard_percent" if !matches!(value.trim().parse::<u64>(), Ok(0..=100)) => {
             return Err(invalid("must be a whole number from 0 to 100"))
+        }
+        "sync_scope" => {
+            if let Err(e) = crate::rules::parse(value.trim()) {
+                return Err(invalid(&format!(
+                    "must be a membership rule such as user.userType -eq \"Member\": {}",
+                    e.render(value.trim())
+                )));
+            }
         }
         _ => {}
     }
