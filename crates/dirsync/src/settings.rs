@@ -92,6 +92,11 @@ pub const KNOWN: &[SettingKey] = &[
         default: crate::groups::DEFAULT_SCOPE,
         description: "Rule deciding which Azure AD users are synced (changing it makes the next sync a full round)",
     },
+    SettingKey {
+        name: "close_to_tray_explained",
+        default: "false",
+        description: "true once the app has said that closing its window keeps it running in the tray",
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -173,7 +178,9 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
                 "must be a 24-hour time as HH:MM, from 00:00 to 23:59 (e.g. 02:00)",
             ))
         }
-        "schedule_paused" | "notify_success" | "start_at_login" if parse_bool(value).is_none() => {
+        "schedule_paused" | "notify_success" | "start_at_login" | "close_to_tray_explained"
+            if parse_bool(value).is_none() =>
+        {
             return Err(invalid("must be true or false"))
         }
         "auth_mode" if !matches!(value, "user" | "app") => {

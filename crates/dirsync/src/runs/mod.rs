@@ -2,11 +2,13 @@
 //! The sync engine writes them; Sync history, exports and the CLI read them.
 
 mod record;
+mod schedule_query;
 
 use serde::Serialize;
 
 pub(crate) use record::{add_event, finish, insert_change, mark_interrupted, start};
 pub use record::{changes, events, get, latest, list};
+pub use schedule_query::schedule_covered_through;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunsError {
