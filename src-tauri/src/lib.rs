@@ -8,6 +8,7 @@ pub mod commands;
 pub mod error;
 pub mod save_path;
 pub mod state;
+pub mod sync_runner;
 
 use tauri::{Builder, Runtime};
 
@@ -17,7 +18,10 @@ pub use state::AppState;
 /// Everything the app registers, independent of the runtime, so MockRuntime tests exercise the
 /// same wiring as the real window.
 pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
-    builder.manage(state).invoke_handler(commands::handler())
+    builder
+        .manage(state)
+        .manage(sync_runner::SyncRunner::default())
+        .invoke_handler(commands::handler())
 }
 
 /// Starts the desktop app.
