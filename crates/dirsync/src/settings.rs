@@ -97,6 +97,11 @@ pub const KNOWN: &[SettingKey] = &[
         default: "false",
         description: "true once the app has said that closing its window keeps it running in the tray",
     },
+    SettingKey {
+        name: "log_retention_days",
+        default: "90",
+        description: "Sync history older than this many days is pruned (never the latest successful run)",
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -202,6 +207,9 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
                     e.render(value.trim())
                 )));
             }
+        }
+        "log_retention_days" if !matches!(value.trim().parse::<u32>(), Ok(1..=36500)) => {
+            return Err(invalid("must be a whole number of days from 1 to 36500"))
         }
         _ => {}
     }

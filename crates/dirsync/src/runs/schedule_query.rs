@@ -8,7 +8,7 @@ use super::RunsError;
 /// The latest of the start of the most recent schedule-triggered run (whatever its outcome: a
 /// failed scheduled run is reported, not retried every tick) and the start of the most recent
 /// successful run of any trigger (a **Sync now** after a missed slot already brought the
-/// directory up to date). `None` when neither exists.
+/// directory up to date; a Reset sync entry is not a run). `None` when neither exists.
 pub fn schedule_covered_through(conn: &Connection) -> Result<Option<DateTime<Utc>>, RunsError> {
     let latest = |filter: &str| -> Result<Option<DateTime<Utc>>, RunsError> {
         let sql = format!(
@@ -27,7 +27,7 @@ pub fn schedule_covered_through(conn: &Connection) -> Result<Option<DateTime<Utc
                 value: text,
             })
     };
-    Ok(latest("trigger = 'schedule'")?.max(latest("status = 'success'")?))
+    Ok(latest("trigger = 'schedule'")?.max(latest("kind = 'sync' AND status = 'success'")?))
 }
 
 #[cfg(test)]

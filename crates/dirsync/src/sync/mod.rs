@@ -212,20 +212,48 @@ pub fn status(dir: &DataDir, store: &Store, clock: &Clock) -> Result<SyncStatus,
     })
 }
 
+/// What Reset sync does, in the words its confirmation uses.
+pub const RESET_EXPLAINED: &str = "The stored delta link will be dropped. The next sync reads every user again and removes users that no longer exist in Azure AD, still under the deletion guard.";
+
 /// Reset sync: forgets the deltaLink so the next run reads every user and sweeps those gone.
-/// Refused while a run is in progress.
+/// Refused while a run is in progress. Recorded in the history as done by the admin in the app.
 pub fn reset(dir: &DataDir, store: &Store) -> Result<(), SyncError> {
+    reset_by(dir, store, Trigger::Manual, &Clock::system()).map(|_| ())
+}
+
+/// [`reset`], recorded in the history as a Reset sync entry with `trigger`, in the same
+/// transaction that drops the deltaLink. Returns that entry.
+pub fn reset_by(
+    dir: &DataDir,
+    store: &Store,
+    trigger: Trigger,
+    clock: &Clock,
+) -> Result<RunRecord, SyncError> {
     let conn = store.conn();
     let _lock = match lock::RunLock::try_acquire(dir, conn)? {
         lock::Acquire::Held(l) => l,
         lock::Acquire::Busy(who) => return Err(SyncError::RunInProgress(who)),
     };
-    conn.execute(
+    let now = clock.now();
+    let stored = delta_state(conn)?;
+    let age = stored.as_ref().map(|(_, at)| (now - *at).num_seconds());
+    let message = match (&stored, age) {
+        (Some((_, at)), Some(age)) => format!(
+            "Reset sync: dropped the delta link stored {} ({} old). The next sync reads every user again and removes users that no longer exist in Azure AD, still under the deletion guard.",
+            at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            runs::human_duration(age)
+        ),
+        _ => "Reset sync: no delta link was stored. The next sync reads every user again and removes users that no longer exist in Azure AD, still under the deletion guard.".to_string(),
+    };
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
         "UPDATE sync_state SET delta_link = NULL, delta_link_at = NULL WHERE id = 1",
         [],
     )?;
-    mapping::set_tracked_select(conn, None)?;
-    Ok(())
+    mapping::set_tracked_select(&tx, None)?;
+    let entry = runs::record_reset(&tx, trigger, &clock.text(), age, &message)?;
+    tx.commit()?;
+    Ok(entry)
 }
 
 /// Settings of the deletion guard.
@@ -333,6 +361,11 @@ pub async fn run(
     };
     let now = opts.clock.text();
     runs::mark_interrupted(store.conn(), &now)?;
+    runs::prune(
+        store.conn(),
+        runs::retention_days(&store)?,
+        opts.clock.now(),
+    )?;
     let run_id = runs::start(
         store.conn(),
         opts.trigger,
@@ -343,6 +376,7 @@ pub async fn run(
     lock::record(store.conn(), run_id, opts.trigger, &now)?;
     let record = RunRecord {
         id: run_id,
+        kind: runs::RunKind::Sync,
         trigger: opts.trigger,
         status: RunStatus::Running,
         preview: opts.preview,
