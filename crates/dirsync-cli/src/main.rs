@@ -13,6 +13,7 @@ mod context;
 mod groups_cmd;
 mod mapping_cmd;
 mod rules_cmd;
+mod runs_cmd;
 mod status_cmd;
 mod sync_cmd;
 mod users_cmd;
@@ -47,6 +48,9 @@ enum Command {
     /// Show and change which Azure AD attribute fills each directory field
     #[command(subcommand)]
     Mapping(mapping_cmd::MappingCommand),
+    /// The AAD sync history: list runs, show one, export its log (text, JSON Lines, CSV)
+    #[command(subcommand)]
+    Runs(runs_cmd::RunsCommand),
     /// Sync the directory with Azure AD now (exit 3: needs approval, 4: sign-in required)
     Sync(sync_cmd::SyncArgs),
 }
@@ -72,6 +76,7 @@ fn main() -> ExitCode {
         Command::Status(args) => status_cmd::run(args),
         Command::Users(cmd) => users_cmd::run(cmd),
         Command::Mapping(cmd) => mapping_cmd::run(cmd),
+        Command::Runs(cmd) => runs_cmd::run(cmd),
         Command::Sync(args) => sync_cmd::run(args),
     }
 }
