@@ -6,9 +6,12 @@
 
 pub mod commands;
 pub mod error;
+pub mod lifecycle;
 pub mod save_path;
+pub mod scheduler;
 pub mod state;
 pub mod sync_runner;
+pub mod tray;
 
 use tauri::{Builder, Runtime};
 
@@ -33,7 +36,14 @@ pub fn run() {
     }
     // Dialogs only in the real app: the MockRuntime tests build without GTK.
     let builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init());
-    let result = build_app(builder, AppState::open()).run(tauri::generate_context!());
+    // Tray, schedule, single instance, start at login, close-to-tray (issue 8).
+    let builder = lifecycle::plugins(builder).setup(|app| {
+        lifecycle::setup(app.handle());
+        Ok(())
+    });
+    let result = build_app(builder, AppState::open())
+        .build(tauri::generate_context!())
+        .map(|app| app.run(lifecycle::on_run_event));
     if let Err(e) = result {
         eprintln!("Directory Sync could not start: {e}");
         std::process::exit(1);

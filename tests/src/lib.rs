@@ -7,5 +7,6 @@
 //! `tenant` is an in-process emulated tenant: it configures a data directory, signs the admin
 //! in and runs a first sync, so window tests start from a signed-in, synced app.
 
+pub mod desktop;
 pub mod tenant;
 pub mod window;

@@ -8,6 +8,7 @@ pub mod app;
 pub mod directory;
 pub mod mapping;
 pub mod names;
+pub mod schedule;
 pub mod sync;
 
 /// The invoke handler with every command, for the real app and the MockRuntime tests alike.
@@ -25,5 +26,7 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         sync::sync_status,
         sync::sync_changes,
         sync::get_sync_frequency,
-        sync::save_sync_frequency]
+        sync::save_sync_frequency,
+        schedule::get_schedule,
+        schedule::save_schedule]
 }

@@ -15,4 +15,7 @@ pub const COMMANDS: &[&str] = &["app_info",
     "sync_changes",
     "get_sync_frequency",
     "save_sync_frequency",
+    // Daily schedule (issue 8)
+    "get_schedule",
+    "save_schedule",
 ];
