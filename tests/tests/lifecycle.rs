@@ -86,7 +86,9 @@ async fn a_missed_daily_slot_runs_once_with_trigger_schedule() {
             "one catch-up run, not one per missed day: {all:?}"
         );
         // The status line and Settings show the next run: tomorrow at the daily time.
-        let next = w.wait_for_text_containing("#status-next", "Next sync").await;
+        let next = w
+            .wait_for_text_containing("#status-next", "Next sync")
+            .await;
         assert!(next.contains("tomorrow"), "{next}");
         settings_page(w).await;
         let status = w
