@@ -95,6 +95,14 @@ async fn a_missed_daily_slot_runs_once_with_trigger_schedule() {
             .wait_for_text_containing("#schedule-status", "Next sync")
             .await;
         assert!(status.contains("tomorrow"), "{status}");
+        w.client()
+            .execute(
+                "document.getElementById('schedule').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        w.snapshot("daily-sync").await;
         // A routine success does not notify unless asked.
         assert!(
             notifications.shown().is_empty(),
