@@ -12,10 +12,30 @@ pub enum Error {
     Store(#[from] dirsync::store::StoreError),
     #[error(transparent)]
     Settings(#[from] dirsync::settings::SettingsError),
+    #[error(transparent)]
+    Sync(#[from] dirsync::sync::SyncError),
+    #[error(transparent)]
+    Directory(#[from] dirsync::directory::DirectoryError),
+    #[error(transparent)]
+    Mapping(#[from] dirsync::mapping::MappingError),
+    #[error(transparent)]
+    Runs(#[from] dirsync::runs::RunsError),
+    /// The save dialog could not be shown or returned something that is not a file path.
+    #[error("the save dialog failed: {0}")]
+    Dialog(String),
+    #[error("could not write {path}: {reason}")]
+    Write { path: String, reason: String },
+    /// Something the admin asked for does not exist (a user removed since the list was shown).
+    #[error("{0}")]
+    NotFound(String),
+    /// The admin's input was refused; the message says what to change.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl Error {
     pub fn code(&self) -> &'static str {
+        use dirsync::mapping::MappingError;
         use dirsync::settings::SettingsError;
         match self {
             Error::Unavailable(_) => "store_unavailable",
@@ -23,7 +43,28 @@ impl Error {
             Error::Settings(SettingsError::Unknown(_)) => "settings_unknown",
             Error::Settings(SettingsError::Invalid { .. }) => "settings_invalid",
             Error::Settings(SettingsError::Store(_)) => "store",
+            Error::Dialog(_) => "dialog",
+            Error::Write { .. } => "write_failed",
+            Error::Sync(e) => sync_code(e),
+            Error::Directory(_) => "directory",
+            Error::Mapping(MappingError::InvalidRow { .. } | MappingError::BuiltinRemoved(_)) => {
+                "mapping_invalid"
+            }
+            Error::Mapping(_) => "mapping",
+            Error::Runs(_) => "runs",
+            Error::NotFound(_) => "not_found",
+            Error::Invalid(_) => "invalid",
         }
+    }
+}
+
+fn sync_code(e: &dirsync::sync::SyncError) -> &'static str {
+    use dirsync::sync::SyncError;
+    match e {
+        SyncError::RunInProgress(_) => "sync_in_progress",
+        SyncError::SignInRequired(_) => "sign_in_required",
+        SyncError::DeltaLinkTooOld { .. } => "delta_link_too_old",
+        _ => "sync_failed",
     }
 }
 

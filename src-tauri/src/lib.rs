@@ -6,7 +6,12 @@
 
 pub mod commands;
 pub mod error;
+pub mod lifecycle;
+pub mod save_path;
+pub mod scheduler;
 pub mod state;
+pub mod sync_runner;
+pub mod tray;
 
 use tauri::{Builder, Runtime};
 
@@ -16,7 +21,10 @@ pub use state::AppState;
 /// Everything the app registers, independent of the runtime, so MockRuntime tests exercise the
 /// same wiring as the real window.
 pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R> {
-    builder.manage(state).invoke_handler(commands::handler())
+    builder
+        .manage(state)
+        .manage(sync_runner::SyncRunner::default())
+        .invoke_handler(commands::handler())
 }
 
 /// Starts the desktop app.
@@ -26,8 +34,16 @@ pub fn run() {
         eprintln!("{reason}");
         std::process::exit(1);
     }
-    let result =
-        build_app(tauri::Builder::default(), AppState::open()).run(tauri::generate_context!());
+    // Dialogs only in the real app: the MockRuntime tests build without GTK.
+    let builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init());
+    // Tray, schedule, single instance, start at login, close-to-tray (issue 8).
+    let builder = lifecycle::plugins(builder).setup(|app| {
+        lifecycle::setup(app.handle());
+        Ok(())
+    });
+    let result = build_app(builder, AppState::open())
+        .build(tauri::generate_context!())
+        .map(|app| app.run(lifecycle::on_run_event));
     if let Err(e) = result {
         eprintln!("Directory Sync could not start: {e}");
         std::process::exit(1);

@@ -33,7 +33,31 @@ pub async fn run(name: &str, test: impl AsyncFnOnce(&Window)) {
 
 /// Like [`run`], with `prepare` filling the data directory before the app starts.
 pub async fn run_with(name: &str, prepare: impl FnOnce(&Path), test: impl AsyncFnOnce(&Window)) {
-    let window = Window::launch(name, prepare).await;
+    run_opts(name, Options::default(), prepare, test).await
+}
+
+/// How the app is started, beyond the defaults every test gets (a fresh data directory, the
+/// 0600 token file store instead of a keychain, private XDG directories).
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Use this data directory instead of a fresh one, e.g. to start the app again on the
+    /// same data (the caller keeps it alive).
+    pub data_dir: Option<PathBuf>,
+    /// The program the app opens sign-in pages with (`BROWSER`), e.g.
+    /// `tenant::scripted_browser()`, or `true` for a browser that never answers.
+    pub browser: Option<PathBuf>,
+    /// More environment for the app.
+    pub env: Vec<(String, std::ffi::OsString)>,
+}
+
+/// Like [`run_with`], with [`Options`].
+pub async fn run_opts(
+    name: &str,
+    options: Options,
+    prepare: impl FnOnce(&Path),
+    test: impl AsyncFnOnce(&Window),
+) {
+    let window = Window::launch(name, options, prepare).await;
     let bounded = async {
         if tokio::time::timeout(TEST_LIMIT, test(&window))
             .await
@@ -56,23 +80,27 @@ pub async fn run_with(name: &str, prepare: impl FnOnce(&Path), test: impl AsyncF
 pub struct Window {
     client: Client,
     name: String,
-    home: TempDir,
+    data_dir: PathBuf,
+    _home: TempDir,
     _driver: Driver,
 }
 
 impl Window {
-    async fn launch(name: &str, prepare: impl FnOnce(&Path)) -> Self {
+    async fn launch(name: &str, options: Options, prepare: impl FnOnce(&Path)) -> Self {
         require_display();
         let app = app_binary();
         let home = tempfile::Builder::new()
             .prefix(&format!("dirsync-e2e-{name}-"))
             .tempdir()
             .expect("temp dir");
-        let data_dir = home.path().join("data");
+        let data_dir = options
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| home.path().join("data"));
         std::fs::create_dir_all(&data_dir).unwrap();
         prepare(&data_dir);
 
-        let driver = Driver::start(home.path(), &data_dir);
+        let driver = Driver::start(home.path(), &data_dir, &options);
         let caps = json!({ "tauri:options": { "application": app, "args": [] } });
         let Value::Object(caps) = caps else {
             unreachable!()
@@ -91,14 +119,15 @@ impl Window {
         Self {
             client,
             name: name.to_string(),
-            home,
+            data_dir,
+            _home: home,
             _driver: driver,
         }
     }
 
     /// The `DIRSYNC_DATA_DIR` the app was started with.
     pub fn data_dir(&self) -> PathBuf {
-        self.home.path().join("data")
+        self.data_dir.clone()
     }
 
     pub fn client(&self) -> &Client {
@@ -239,7 +268,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(home: &Path, data_dir: &Path) -> Self {
+    fn start(home: &Path, data_dir: &Path, options: &Options) -> Self {
         let tauri_driver = tauri_driver();
         let native = which("WebKitWebDriver").unwrap_or_else(|| {
             panic!("WebKitWebDriver is not installed (Debian package webkit2gtk-driver): run `cargo xtask setup`")
@@ -271,6 +300,9 @@ impl Driver {
             .env("XDG_CONFIG_HOME", xdg("xdg-config"))
             .env("XDG_CACHE_HOME", xdg("xdg-cache"))
             .env("XDG_RUNTIME_DIR", runtime)
+            // Never a real keychain: the refresh token goes to the 0600 file in the data
+            // directory, where `tenant::Tenant::sign_in` also puts it.
+            .env(dirsync::auth::TOKEN_STORE_ENV, "file")
             // Xvfb has no GPU. WEBKIT_DISABLE_COMPOSITING_MODE / WEBKIT_DISABLE_DMABUF_RENDERER,
             // often suggested against blank windows, make WebDriver screenshots hang forever on
             // WebKitGTK 2.50 (Debian 12); plain software GL renders correctly.
@@ -284,6 +316,12 @@ impl Driver {
             .stdout(log_file.try_clone().unwrap())
             .stderr(log_file)
             .process_group(0);
+        match &options.browser {
+            Some(browser) => cmd.env(dirsync::auth::BROWSER_ENV, browser),
+            // No test may open a real browser.
+            None => cmd.env(dirsync::auth::BROWSER_ENV, "true"),
+        };
+        cmd.envs(options.env.iter().map(|(k, v)| (k, v)));
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", tauri_driver.display()));
@@ -346,7 +384,8 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn target_dir() -> PathBuf {
+/// The cargo target directory the tests and the app were built into.
+pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
         Some(dir) => workspace_root().join(dir),
         None => workspace_root().join("target"),

@@ -29,3 +29,11 @@ export async function invoke(command, args = {}) {
     throw normalise(error);
   }
 }
+
+// Subscribes to an event the Rust side emits (e.g. `sync://progress`); `handler` gets the payload.
+// Resolves to the function that unsubscribes.
+export async function listen(event, handler) {
+  const events = window.__TAURI__?.event;
+  if (!events?.listen) return () => {};
+  return events.listen(event, (e) => handler(e.payload));
+}

@@ -7,6 +7,8 @@
 import { invoke } from './api.js';
 import { h, sentence } from './dom.js';
 import * as account from './account.js';
+import * as statusLine from './status-line.js';
+import { nextRunText, watchSchedule } from './settings-schedule.js';
 import * as directory from './pages/directory.js';
 import * as groups from './pages/groups.js';
 import * as sync from './pages/sync.js';
@@ -76,5 +78,7 @@ document.getElementById('nav').addEventListener('keydown', onNavKey);
 document.addEventListener('keydown', onGlobalKey);
 window.addEventListener('hashchange', show);
 account.render(document.getElementById('account'));
+statusLine.render(document.querySelector('.statusbar'));
+watchSchedule((schedule) => statusLine.setNextRun(nextRunText(schedule)));
 show();
 checkStore();

@@ -90,8 +90,16 @@ pub fn run() -> Result {
 
     // Built after the workspace tests: `cargo test` links the app with Tauri's `test` feature,
     // and the window under test must be the real build.
-    run::step("build the app (dirsync-app)");
-    let built = run::status(run::cargo().args(["build", "-p", "dirsync-app"]));
+    // The scripted browser signs in to the test tenants (tests/src/tenant.rs).
+    run::step("build the app (dirsync-app) and the scripted browser");
+    let built = run::status(run::cargo().args([
+        "build",
+        "-p",
+        "dirsync-app",
+        "-p",
+        "graph-emulator",
+        "--bins",
+    ]));
     match built {
         Ok(()) => {
             run::step("WebDriver suite (real window, Xvfb, D-Bus session)");

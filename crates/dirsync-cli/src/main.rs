@@ -10,8 +10,10 @@ use clap::{Parser, Subcommand};
 mod auth_cmd;
 mod config_cmd;
 mod context;
+mod groups_cmd;
 mod mapping_cmd;
 mod rules_cmd;
+mod runs_cmd;
 mod status_cmd;
 mod sync_cmd;
 mod users_cmd;
@@ -28,6 +30,9 @@ enum Command {
     /// Read and change settings (authority, tenant, client_id, graph_url, ...)
     #[command(subcommand)]
     Config(config_cmd::ConfigCommand),
+    /// Groups: list, show, create and edit dynamic (rule) and static groups, members, sync scope
+    #[command(subcommand)]
+    Groups(groups_cmd::GroupsCommand),
     /// Check and evaluate dynamic-membership rules (Entra ID syntax)
     #[command(subcommand)]
     Rules(rules_cmd::RulesCommand),
@@ -43,6 +48,9 @@ enum Command {
     /// Show and change which Azure AD attribute fills each directory field
     #[command(subcommand)]
     Mapping(mapping_cmd::MappingCommand),
+    /// The AAD sync history: list runs, show one, export its log (text, JSON Lines, CSV)
+    #[command(subcommand)]
+    Runs(runs_cmd::RunsCommand),
     /// Sync the directory with Azure AD now (exit 3: needs approval, 4: sign-in required)
     Sync(sync_cmd::SyncArgs),
 }
@@ -61,12 +69,14 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Config(cmd) => config_cmd::run(cmd),
+        Command::Groups(cmd) => groups_cmd::run(cmd),
         Command::Rules(cmd) => rules_cmd::run(cmd),
         Command::SignIn(args) => auth_cmd::sign_in(args),
         Command::SignOut => auth_cmd::sign_out(),
         Command::Status(args) => status_cmd::run(args),
         Command::Users(cmd) => users_cmd::run(cmd),
         Command::Mapping(cmd) => mapping_cmd::run(cmd),
+        Command::Runs(cmd) => runs_cmd::run(cmd),
         Command::Sync(args) => sync_cmd::run(args),
     }
 }

@@ -1,4 +1,5 @@
-//! `dirsync sync [--preview] [--allow-deletes] [--json]`: one sync run, as the app's Sync now.
+//! `dirsync sync [--preview] [--allow-deletes] [--reset [--yes]] [--json]`: one sync run, as the
+//! app's Sync now; `--reset` first drops the stored delta link (Reset sync), after a confirmation.
 //! Exit 0 success (or preview), 1 failed or cancelled, 3 needs approval, 4 sign-in required.
 
 use std::io::{IsTerminal, Write};
@@ -26,6 +27,13 @@ pub struct SyncArgs {
     /// Print the run (and, for a preview or a stopped run, its changes) as JSON
     #[arg(long)]
     json: bool,
+    /// Reset sync first: drop the stored delta link, so this run reads every user again and
+    /// removes those no longer in Azure AD (still under the deletion guard)
+    #[arg(long, conflicts_with = "preview")]
+    reset: bool,
+    /// Do not ask before --reset (for scripts)
+    #[arg(long, requires = "reset")]
+    yes: bool,
 }
 
 pub fn run(args: SyncArgs) -> ExitCode {
@@ -51,10 +59,17 @@ pub fn run(args: SyncArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return fail(e, EXIT_FAILED),
     };
+    let mut trigger = Trigger::Cli;
+    if args.reset {
+        if let Err(code) = reset(&dir, args.yes) {
+            return code;
+        }
+        trigger = Trigger::Reset;
+    }
     let opts = SyncOptions {
         preview: args.preview,
         allow_deletes: args.allow_deletes,
-        ..SyncOptions::new(Trigger::Cli)
+        ..SyncOptions::new(trigger)
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -103,6 +118,34 @@ pub fn run(args: SyncArgs) -> ExitCode {
             }
         }
     }
+}
+
+/// Reset sync after saying what it does: asks on a terminal, needs --yes otherwise.
+fn reset(dir: &DataDir, yes: bool) -> Result<(), ExitCode> {
+    eprintln!("Reset sync: {}", sync::RESET_EXPLAINED);
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(fail(
+                "--reset needs a confirmation: add --yes to reset without asking",
+                crate::context::EXIT_USAGE,
+            ));
+        }
+        eprint!("Reset sync now? [y/N] ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            return Err(fail("Reset sync cancelled; nothing changed", EXIT_FAILED));
+        }
+    }
+    let store = Store::open_in(dir).map_err(|e| fail(e, EXIT_FAILED))?;
+    let entry = sync::reset_by(dir, &store, Trigger::Cli, &sync::Clock::system())
+        .map_err(|e| fail(e, EXIT_FAILED))?;
+    eprintln!(
+        "The stored delta link was dropped (history entry {}).",
+        entry.id
+    );
+    Ok(())
 }
 
 fn progress_line(p: &Progress) {

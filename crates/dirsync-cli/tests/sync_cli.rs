@@ -87,7 +87,14 @@ async fn sync_exit_codes_preview_and_approval() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["run"]["status"], "success");
     assert_eq!(v["run"]["trigger"], "cli");
-    assert_eq!(v["run"]["counts"]["added"], emu.control().user_count());
+    // Everyone the default sync scope selects: members, not guests.
+    let members = emu
+        .control()
+        .users_snapshot()
+        .iter()
+        .filter(|u| u["userType"] == "Member")
+        .count();
+    assert_eq!(v["run"]["counts"]["added"], members);
 
     let c = emu.control();
     let a = c.user_id_at(0).unwrap();

@@ -87,6 +87,21 @@ pub const KNOWN: &[SettingKey] = &[
         default: "20",
         description: "... or more than this percentage of the directory, whichever is smaller",
     },
+    SettingKey {
+        name: "sync_scope",
+        default: crate::groups::DEFAULT_SCOPE,
+        description: "Rule deciding which Azure AD users are synced (changing it makes the next sync a full round)",
+    },
+    SettingKey {
+        name: "close_to_tray_explained",
+        default: "false",
+        description: "true once the app has said that closing its window keeps it running in the tray",
+    },
+    SettingKey {
+        name: "log_retention_days",
+        default: "90",
+        description: "Sync history older than this many days is pruned (never the latest successful run)",
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -168,7 +183,9 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
                 "must be a 24-hour time as HH:MM, from 00:00 to 23:59 (e.g. 02:00)",
             ))
         }
-        "schedule_paused" | "notify_success" | "start_at_login" if parse_bool(value).is_none() => {
+        "schedule_paused" | "notify_success" | "start_at_login" | "close_to_tray_explained"
+            if parse_bool(value).is_none() =>
+        {
             return Err(invalid("must be true or false"))
         }
         "auth_mode" if !matches!(value, "user" | "app") => {
@@ -182,6 +199,17 @@ fn validate(name: &str, value: &str) -> Result<(), SettingsError> {
         }
         "deletion_guard_percent" if !matches!(value.trim().parse::<u64>(), Ok(0..=100)) => {
             return Err(invalid("must be a whole number from 0 to 100"))
+        }
+        "sync_scope" => {
+            if let Err(e) = crate::rules::parse(value.trim()) {
+                return Err(invalid(&format!(
+                    "must be a membership rule such as user.userType -eq \"Member\": {}",
+                    e.render(value.trim())
+                )));
+            }
+        }
+        "log_retention_days" if !matches!(value.trim().parse::<u32>(), Ok(1..=36500)) => {
+            return Err(invalid("must be a whole number of days from 1 to 36500"))
         }
         _ => {}
     }

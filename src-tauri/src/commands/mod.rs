@@ -5,10 +5,28 @@
 //! `lib.rs` fail if any of the four is missing.
 
 pub mod app;
+pub mod directory;
+pub mod mapping;
 pub mod names;
+pub mod schedule;
+pub mod sync;
 
 /// The invoke handler with every command, for the real app and the MockRuntime tests alike.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
-    tauri::generate_handler![app::app_info]
+    tauri::generate_handler![app::app_info,
+        directory::search_users,
+        directory::get_user,
+        directory::export_directory,
+        mapping::get_mapping,
+        mapping::check_mapping,
+        mapping::save_mapping,
+        sync::start_sync,
+        sync::cancel_sync,
+        sync::sync_status,
+        sync::sync_changes,
+        sync::get_sync_frequency,
+        sync::save_sync_frequency,
+        schedule::get_schedule,
+        schedule::save_schedule]
 }

@@ -1,4 +1,21 @@
 //! Every command the UI may call, by name. Shared with `build.rs` (which generates the ACL
 //! permissions) and checked against `generate_handler!` and `capabilities/default.json` by tests.
 
-pub const COMMANDS: &[&str] = &["app_info"];
+pub const COMMANDS: &[&str] = &["app_info",
+    // Directory, Manage Mapping, sync runs (issue 5)
+    "search_users",
+    "get_user",
+    "export_directory",
+    "get_mapping",
+    "check_mapping",
+    "save_mapping",
+    "start_sync",
+    "cancel_sync",
+    "sync_status",
+    "sync_changes",
+    "get_sync_frequency",
+    "save_sync_frequency",
+    // Daily schedule (issue 8)
+    "get_schedule",
+    "save_schedule",
+];

@@ -3,6 +3,7 @@
 
 import { invoke } from '../api.js';
 import { h, pageHeader, sentence } from '../dom.js';
+import { scheduleSection } from '../settings-schedule.js';
 
 export const title = 'Settings';
 
@@ -39,4 +40,9 @@ export async function render(container) {
   } finally {
     about.removeAttribute('aria-busy');
   }
+
+  // Daily sync (issue 8) lives in its own module.
+  const schedule = scheduleSection();
+  container.append(schedule.section);
+  await schedule.ready;
 }

@@ -68,6 +68,8 @@ pub enum RemoveReason {
     HardDeleted,
     /// Absent from a completed full round.
     Swept,
+    /// No longer selected by the sync scope (`groups::scope`).
+    OutOfScope,
 }
 
 /// The entry that was removed, for run records.

@@ -1,14 +1,29 @@
 //! Groups and membership: the built-in Employee network (every synced user), static groups
-//! (hand-picked members) and dynamic groups (a rule over the user's raw Graph attributes).
+//! (hand-picked members) and dynamic groups (an Entra-style rule over the user's raw Graph
+//! attributes, see [`crate::rules`]).
 //!
-//! Membership of computed groups is recomputed per user after the sync applies changes
-//! ([`recompute_for_users`]), inside the sync's transaction. Dynamic groups are stored with their rule
-//! text; their evaluation joins [`recompute_for_users`] with the rules engine.
+//! Computed memberships (Employee network and every dynamic group) are recomputed for the changed
+//! users inside the sync's transaction ([`recompute_for_users`]); saving a rule recomputes that
+//! group over the whole directory in the caller's transaction ([`create_dynamic`], [`update`]).
+//! [`preview_rule`] and [`explain_for`] evaluate a rule without saving it. The sync scope
+//! ([`scope`]) uses the same language to decide who enters the directory at all.
 
-use rusqlite::{params, Connection, OptionalExtension};
+mod dynamic;
+pub mod scope;
+
+use std::cmp::Ordering;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 use crate::directory::now_utc;
+use crate::rules::{RuleError, RuleSet};
+
+pub use dynamic::{
+    compile, create_dynamic, explain_for, graph_properties, preview_rule, recompute_group, update,
+    GroupUpdate, RulePreview, RuleSaved, PREVIEW_SAMPLE,
+};
+pub use scope::{preview_scope, ScopePreview, DEFAULT_SCOPE, SETTING_SYNC_SCOPE};
 
 /// The built-in group every synced user belongs to.
 pub const EMPLOYEE_NETWORK: &str = "Employee network";
@@ -27,6 +42,18 @@ pub enum GroupsError {
     Builtin(String),
     #[error("there is no user with id '{0}' in the directory")]
     UnknownUser(String),
+    #[error("the rule is not valid: {error}; fix the rule and try again")]
+    InvalidRule {
+        error: RuleError,
+        /// The message with the rule line and a caret under the position.
+        rendered: String,
+    },
+    #[error("'{0}' is a {1} group; only dynamic groups have a rule")]
+    NotDynamic(String, &'static str),
+    #[error("the stored attributes of user {id} are damaged ({reason}); run Reset sync to re-read the directory")]
+    Damaged { id: String, reason: String },
+    #[error(transparent)]
+    Mapping(#[from] crate::mapping::MappingError),
     #[error("database error while reading or changing groups: {0}")]
     Sql(#[from] rusqlite::Error),
 }
@@ -73,6 +100,59 @@ pub enum Membership {
     Left,
 }
 
+/// A person as group lists show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberRef {
+    pub id: String,
+    pub name: Option<String>,
+    pub upn: Option<String>,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+}
+
+/// The columns [`member_ref_at`] reads, in order.
+pub(crate) const MEMBER_COLUMNS: &str = "id, name, upn, job_title, department";
+
+pub(crate) fn member_ref(r: &Row) -> rusqlite::Result<MemberRef> {
+    member_ref_at(r, 0)
+}
+
+pub(crate) fn member_ref_at(r: &Row, at: usize) -> rusqlite::Result<MemberRef> {
+    Ok(MemberRef {
+        id: r.get(at)?,
+        name: r.get(at + 1)?,
+        upn: r.get(at + 2)?,
+        job_title: r.get(at + 3)?,
+        department: r.get(at + 4)?,
+    })
+}
+
+/// By name (case-insensitive, unnamed last), then id.
+pub(crate) fn by_name(a: &MemberRef, b: &MemberRef) -> Ordering {
+    let key = |m: &MemberRef| (m.name.is_none(), m.name.as_deref().map(str::to_lowercase));
+    key(a).cmp(&key(b)).then_with(|| a.id.cmp(&b.id))
+}
+
+/// A page of a group's members.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberPage {
+    pub items: Vec<MemberRef>,
+    /// Members matching the search.
+    pub total: u64,
+    pub offset: u64,
+}
+
+/// A membership change made outside a sync run (rule saved, members picked by hand).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupChange {
+    pub at: String,
+    pub group: String,
+    /// created | rule changed | recomputed | by hand
+    pub cause: String,
+    pub user_id: String,
+    pub change: Membership,
+}
+
 /// One user joining or leaving one group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MembershipChange {
@@ -81,37 +161,69 @@ pub struct MembershipChange {
     pub change: Membership,
 }
 
-/// Brings computed memberships of `user_ids` up to date and returns what changed.
-/// Employee network: every user present in the directory.
+/// Brings computed memberships of `user_ids` up to date and returns what changed: Employee
+/// network holds every user present in the directory; each dynamic group the users its rule
+/// selects, evaluated over the stored raw attributes. Users no longer in the directory leave every
+/// computed group. Every rule is compiled once per call and evaluated as one [`RuleSet`].
 pub fn recompute_for_users(
     tx: &rusqlite::Transaction,
     user_ids: &[String],
 ) -> Result<Vec<MembershipChange>, GroupsError> {
     let network = group_id(tx, EMPLOYEE_NETWORK)?;
+    let dynamic = dynamic::dynamic_rules(tx)?;
+    let set = RuleSet::new(
+        &dynamic
+            .iter()
+            .map(|(_, _, r)| r.clone())
+            .collect::<Vec<_>>(),
+    );
+    // Computed groups in the order changes are reported: Employee network, then by name.
+    let groups: Vec<(i64, &str)> = std::iter::once((network, EMPLOYEE_NETWORK))
+        .chain(dynamic.iter().map(|(id, name, _)| (*id, name.as_str())))
+        .collect();
     let now = now_utc();
+    let clock = chrono::Utc::now();
     let mut changes = Vec::new();
-    let mut present = tx.prepare_cached("SELECT 1 FROM users WHERE id = ?1")?;
+    let mut raw_of = tx.prepare_cached("SELECT raw FROM users WHERE id = ?1")?;
+    let mut member_of = tx.prepare_cached(
+        "SELECT m.group_id FROM group_members m JOIN groups g ON g.id = m.group_id
+         WHERE m.user_id = ?1 AND g.kind IN ('builtin', 'dynamic')",
+    )?;
     let mut join = tx.prepare_cached(
         "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?1, ?2, ?3)",
     )?;
     let mut leave =
         tx.prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2")?;
+    let mut hits = vec![false; dynamic.len()];
     for id in user_ids {
-        let exists = present.exists([id])?;
-        let changed = if exists {
-            join.execute(params![network, id, now])? > 0
-        } else {
-            leave.execute(params![network, id])? > 0
-        };
-        if changed {
-            changes.push(MembershipChange {
-                group: EMPLOYEE_NETWORK.to_string(),
-                user_id: id.clone(),
-                change: if exists {
+        let raw: Option<String> = raw_of.query_row([id], |r| r.get(0)).optional()?;
+        let current: Vec<i64> = member_of
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        // wanted[k]: should the user be in groups[k]?
+        let mut wanted = vec![false; groups.len()];
+        if let Some(raw) = &raw {
+            wanted[0] = true;
+            set.matches_into(&dynamic::parse_raw(id, raw)?, clock, &mut hits);
+            wanted[1..].copy_from_slice(&hits);
+        }
+        for (&(gid, name), &want) in groups.iter().zip(&wanted) {
+            let is = current.contains(&gid);
+            let change = match (is, want) {
+                (false, true) => {
+                    join.execute(params![gid, id, now])?;
                     Membership::Joined
-                } else {
+                }
+                (true, false) => {
+                    leave.execute(params![gid, id])?;
                     Membership::Left
-                },
+                }
+                _ => continue,
+            };
+            changes.push(MembershipChange {
+                group: name.to_string(),
+                user_id: id.clone(),
+                change,
             });
         }
     }
@@ -156,6 +268,144 @@ pub fn list(conn: &Connection) -> Result<Vec<GroupSummary>, GroupsError> {
         })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(groups)
+}
+
+/// One group with its member count.
+pub fn get(conn: &Connection, name: &str) -> Result<GroupSummary, GroupsError> {
+    let (id, _) = group(conn, name)?;
+    let g = conn.query_row(
+        "SELECT g.name, g.kind, g.description, g.rule,
+                (SELECT count(*) FROM group_members m WHERE m.group_id = g.id)
+         FROM groups g WHERE g.id = ?1",
+        [id],
+        |r| {
+            Ok(GroupSummary {
+                name: r.get(0)?,
+                kind: GroupKind::parse(&r.get::<_, String>(1)?),
+                description: r.get(2)?,
+                rule: r.get(3)?,
+                member_count: r.get::<_, i64>(4)? as u64,
+            })
+        },
+    )?;
+    Ok(g)
+}
+
+/// Members of `group` whose name, UPN, mail, job title or department contains every word of
+/// `search` (case-insensitive; empty lists everyone), by name.
+pub fn members(
+    conn: &Connection,
+    group_name: &str,
+    search: &str,
+    offset: u64,
+    limit: u64,
+) -> Result<MemberPage, GroupsError> {
+    let id = group_id(conn, group_name)?;
+    let words: Vec<String> = search
+        .split_whitespace()
+        .map(|w| {
+            let escaped = w
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        })
+        .collect();
+    let mut filter = String::new();
+    for i in 0..words.len() {
+        let p = i + 2;
+        filter.push_str(&format!(
+            " AND (lower(coalesce(u.name, '')) LIKE ?{p} ESCAPE '\\'
+                   OR lower(coalesce(u.upn, '')) LIKE ?{p} ESCAPE '\\'
+                   OR lower(coalesce(u.mail, '')) LIKE ?{p} ESCAPE '\\'
+                   OR lower(coalesce(u.job_title, '')) LIKE ?{p} ESCAPE '\\'
+                   OR lower(coalesce(u.department, '')) LIKE ?{p} ESCAPE '\\')"
+        ));
+    }
+    let from = format!(
+        "FROM group_members m JOIN users u ON u.id = m.user_id WHERE m.group_id = ?1{filter}"
+    );
+    let mut args: Vec<rusqlite::types::Value> = vec![id.into()];
+    args.extend(words.into_iter().map(rusqlite::types::Value::from));
+    let total: i64 = conn.query_row(
+        &format!("SELECT count(*) {from}"),
+        rusqlite::params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let n = args.len();
+    args.push((limit.min(i64::MAX as u64) as i64).into());
+    args.push((offset.min(i64::MAX as u64) as i64).into());
+    let sql = format!(
+        "SELECT u.id, u.name, u.upn, u.job_title, u.department {from}
+         ORDER BY u.name IS NULL, u.name COLLATE NOCASE, u.id LIMIT ?{} OFFSET ?{}",
+        n + 1,
+        n + 2
+    );
+    let items = conn
+        .prepare(&sql)?
+        .query_map(rusqlite::params_from_iter(args.iter()), member_ref)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(MemberPage {
+        items,
+        total: total as u64,
+        offset,
+    })
+}
+
+/// The membership changes of `group` made outside sync runs, newest first.
+pub fn changes(
+    conn: &Connection,
+    group_name: &str,
+    limit: u64,
+) -> Result<Vec<GroupChange>, GroupsError> {
+    let mut stmt = conn.prepare(
+        "SELECT at, group_name, cause, user_id, change FROM group_changes
+         WHERE group_name = ?1 COLLATE NOCASE ORDER BY seq DESC LIMIT ?2",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![group_name.trim(), limit.min(i64::MAX as u64) as i64],
+            |r| {
+                Ok(GroupChange {
+                    at: r.get(0)?,
+                    group: r.get(1)?,
+                    cause: r.get(2)?,
+                    user_id: r.get(3)?,
+                    change: if r.get::<_, String>(4)? == "joined" {
+                        Membership::Joined
+                    } else {
+                        Membership::Left
+                    },
+                })
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub(crate) fn log_change(
+    conn: &Connection,
+    at: &str,
+    group_name: &str,
+    cause: &str,
+    user_id: &str,
+    change: Membership,
+) -> Result<(), GroupsError> {
+    conn.prepare_cached(
+        "INSERT INTO group_changes (at, group_name, cause, user_id, change) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        at,
+        group_name.trim(),
+        cause,
+        user_id,
+        match change {
+            Membership::Joined => "joined",
+            Membership::Left => "left",
+        }
+    ])?;
+    Ok(())
 }
 
 /// Member count of one group.
@@ -225,10 +475,14 @@ pub fn add_members(
         {
             return Err(GroupsError::UnknownUser(user.clone()));
         }
-        added += conn.execute(
+        let joined = conn.execute(
             "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at) VALUES (?1, ?2, ?3)",
             params![id, user, now],
         )?;
+        if joined > 0 {
+            log_change(conn, &now, name, "by hand", user, Membership::Joined)?;
+        }
+        added += joined;
     }
     Ok(added)
 }
@@ -240,12 +494,17 @@ pub fn remove_members(
     user_ids: &[String],
 ) -> Result<usize, GroupsError> {
     let id = static_group(conn, name)?;
+    let now = now_utc();
     let mut removed = 0;
     for user in user_ids {
-        removed += conn.execute(
+        let left = conn.execute(
             "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
             params![id, user],
         )?;
+        if left > 0 {
+            log_change(conn, &now, name, "by hand", user, Membership::Left)?;
+        }
+        removed += left;
     }
     Ok(removed)
 }
@@ -261,7 +520,7 @@ fn group_id(conn: &Connection, name: &str) -> Result<i64, GroupsError> {
     group(conn, name).map(|(id, _)| id)
 }
 
-fn group(conn: &Connection, name: &str) -> Result<(i64, GroupKind), GroupsError> {
+pub(crate) fn group(conn: &Connection, name: &str) -> Result<(i64, GroupKind), GroupsError> {
     conn.query_row(
         "SELECT id, kind FROM groups WHERE name = ?1",
         [name.trim()],

@@ -1,17 +1,37 @@
 //! Run records: what each sync run did (status, counts, timings), per-user changes and events.
 //! The sync engine writes them; Sync history, exports and the CLI read them.
+//!
+//! The history also holds an entry for each Reset sync ([`RunKind::Reset`]). Everything stored
+//! passes [`redact`] first, and every export passes it again, so no token, code, verifier or
+//! secret reaches a log file. [`prune`] keeps the history within `log_retention_days`.
 
+mod export;
 mod record;
+mod redact;
+mod retention;
+mod schedule_query;
 
 use serde::Serialize;
 
+pub(crate) use export::human_duration;
+pub use export::{export, file_name, Format, CSV_COLUMNS};
+pub(crate) use record::record_reset;
 pub(crate) use record::{add_event, finish, insert_change, mark_interrupted, start};
 pub use record::{changes, events, get, latest, list};
+pub use redact::{redact, REDACTED};
+pub use retention::{prune, retention_days, RETENTION_SETTING};
+pub use schedule_query::schedule_covered_through;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunsError {
     #[error("run history database error: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("There is no run {0} in the sync history; it may have been pruned. `dirsync runs list` shows the runs kept.")]
+    NotFound(i64),
+    #[error("could not write the log: {0}")]
+    Write(#[from] std::io::Error),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
     #[error(
         "the run history holds an unknown {what} '{value}'; was it written by a newer version?"
     )]
@@ -41,6 +61,14 @@ pub enum RunStatus {
     Cancelled,
     /// A dry run; nothing was applied.
     Preview,
+}
+
+/// What a history entry is: a sync run, or a Reset sync (the stored delta link dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunKind {
+    Sync,
+    Reset,
 }
 
 /// Kinds of per-user change records.
@@ -99,6 +127,7 @@ text_enum!(RunStatus, "status", {
     Running => "running", Success => "success", Failed => "failed",
     NeedsApproval => "needs_approval", Cancelled => "cancelled", Preview => "preview",
 });
+text_enum!(RunKind, "entry kind", { Sync => "sync", Reset => "reset" });
 text_enum!(ChangeKind, "change kind", {
     Added => "added", Updated => "updated", Removed => "removed",
     Joined => "joined", Left => "left", Failed => "failed",
@@ -135,6 +164,8 @@ pub struct RunTraffic {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunRecord {
     pub id: i64,
+    /// A sync run, or a Reset sync entry.
+    pub kind: RunKind,
     pub trigger: Trigger,
     pub status: RunStatus,
     pub preview: bool,
@@ -148,6 +179,30 @@ pub struct RunRecord {
     pub traffic: RunTraffic,
     pub deletion_threshold: Option<u64>,
     pub error: Option<String>,
+}
+
+impl RunRecord {
+    /// Seconds from start to end; `None` while running or when a time is unreadable.
+    pub fn duration_secs(&self) -> Option<i64> {
+        let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+        let start = parse(&self.started_at)?;
+        let end = parse(self.ended_at.as_deref()?)?;
+        Some((end - start).num_seconds().max(0))
+    }
+}
+
+impl RunStatus {
+    /// The label the history shows (screens.md).
+    pub fn label(self) -> &'static str {
+        match self {
+            RunStatus::Running => "Running",
+            RunStatus::Success => "Success",
+            RunStatus::Failed => "Failed",
+            RunStatus::NeedsApproval => "Needs approval",
+            RunStatus::Cancelled => "Cancelled",
+            RunStatus::Preview => "Preview",
+        }
+    }
 }
 
 /// One per-user change of a run.

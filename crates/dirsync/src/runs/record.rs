@@ -2,22 +2,24 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+use super::redact::redact;
 use super::{
-    ChangeKind, ChangeRecord, EventKind, RunCounts, RunEvent, RunRecord, RunStatus, RunTraffic,
-    RunsError, Trigger,
+    ChangeKind, ChangeRecord, EventKind, RunCounts, RunEvent, RunKind, RunRecord, RunStatus,
+    RunTraffic, RunsError, Trigger,
 };
 
 const RUN_COLUMNS: &str =
     "id, trigger, status, preview, allow_deletes, full_round, full_round_reason,
     started_at, ended_at, delta_link_age_secs, added, updated, removed, unchanged, failed,
     group_joined, group_left, pages, users_seen, retries, throttle_waits, throttle_seconds,
-    deletion_threshold, error";
+    deletion_threshold, error, kind";
 
-fn run_of(r: &Row) -> rusqlite::Result<(RunRecord, String, String)> {
+fn run_of(r: &Row) -> rusqlite::Result<(RunRecord, [String; 3])> {
     let n = |i: usize| -> rusqlite::Result<u64> { Ok(r.get::<_, i64>(i)?.max(0) as u64) };
     Ok((
         RunRecord {
             id: r.get(0)?,
+            kind: RunKind::Sync,
             trigger: Trigger::Manual,
             status: RunStatus::Running,
             preview: r.get(3)?,
@@ -46,16 +48,16 @@ fn run_of(r: &Row) -> rusqlite::Result<(RunRecord, String, String)> {
             deletion_threshold: r.get::<_, Option<i64>>(22)?.map(|v| v.max(0) as u64),
             error: r.get(23)?,
         },
-        r.get(1)?,
-        r.get(2)?,
+        [r.get(1)?, r.get(2)?, r.get(24)?],
     ))
 }
 
 fn finish_run(
-    (mut run, trigger, status): (RunRecord, String, String),
+    (mut run, [trigger, status, kind]): (RunRecord, [String; 3]),
 ) -> Result<RunRecord, RunsError> {
     run.trigger = Trigger::parse(&trigger)?;
     run.status = RunStatus::parse(&status)?;
+    run.kind = RunKind::parse(&kind)?;
     Ok(run)
 }
 
@@ -81,9 +83,14 @@ pub fn get(conn: &Connection, id: i64) -> Result<Option<RunRecord>, RunsError> {
         .transpose()
 }
 
-/// The most recent run, if any.
+/// The most recent sync run, if any (Reset sync entries are not runs).
 pub fn latest(conn: &Connection) -> Result<Option<RunRecord>, RunsError> {
-    Ok(list(conn, 1, None)?.into_iter().next())
+    let sql =
+        format!("SELECT {RUN_COLUMNS} FROM runs WHERE kind = 'sync' ORDER BY id DESC LIMIT 1");
+    conn.query_row(&sql, [], run_of)
+        .optional()?
+        .map(finish_run)
+        .transpose()
 }
 
 /// A page of a run's change records, in the order they happened.
@@ -185,7 +192,7 @@ pub(crate) fn add_event(
     conn.execute(
         "INSERT INTO run_events (run_id, seq, at, kind, message, attempt, seconds)
          VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM run_events WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6)",
-        params![run_id, at, kind.as_str(), message, attempt, seconds],
+        params![run_id, at, kind.as_str(), redact(message), attempt, seconds],
     )?;
     Ok(())
 }
@@ -206,7 +213,7 @@ pub(crate) fn insert_change(
         c.name,
         c.upn,
         c.kind.as_str(),
-        c.reason,
+        c.reason.as_deref().map(redact),
         c.group,
         c.detail.to_string()
     ])?;
@@ -241,7 +248,7 @@ pub(crate) fn finish(conn: &Connection, run: &RunRecord) -> Result<(), RunsError
             run.traffic.throttle_waits as i64,
             run.traffic.throttle_seconds,
             run.deletion_threshold.map(|v| v as i64),
-            run.error,
+            run.error.as_deref().map(redact),
         ],
     )?;
     Ok(())
@@ -256,4 +263,23 @@ pub(crate) fn mark_interrupted(conn: &Connection, now: &str) -> Result<u64, Runs
         [now],
     )?;
     Ok(n as u64)
+}
+
+/// Records a Reset sync in the history: an entry of kind `reset`, finished at once, with the age
+/// of the delta link it dropped and an event saying what the next run will do.
+pub(crate) fn record_reset(
+    conn: &Connection,
+    trigger: Trigger,
+    now: &str,
+    dropped_age_secs: Option<i64>,
+    message: &str,
+) -> Result<RunRecord, RunsError> {
+    conn.execute(
+        "INSERT INTO runs (kind, trigger, status, started_at, ended_at, delta_link_age_secs)
+         VALUES ('reset', ?1, 'success', ?2, ?2, ?3)",
+        params![trigger.as_str(), now, dropped_age_secs],
+    )?;
+    let id = conn.last_insert_rowid();
+    add_event(conn, id, now, EventKind::Info, message, None, None)?;
+    get(conn, id)?.ok_or(RunsError::NotFound(id))
 }

@@ -39,6 +39,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_groups.sql"),
     include_str!("migrations/005_sync_state.sql"),
     include_str!("migrations/006_runs.sql"),
+    include_str!("migrations/007_history.sql"),
+    include_str!("migrations/008_groups_dynamic.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -13,6 +13,7 @@ use crate::directory::{self, DirectoryError, RemoveReason, RemovedUser, UserChan
 use crate::graph::DeltaRemoved;
 use crate::groups::{self, Membership};
 use crate::mapping::{self, Mapping};
+use crate::rules::Rule;
 use crate::runs::{self, ChangeKind, ChangeRecord, EventKind, RunRecord, RunStatus};
 use crate::store::Store;
 
@@ -29,6 +30,10 @@ pub(crate) struct ApplyPlan {
     pub guard_percent: u64,
     pub now: String,
     pub mapping: Mapping,
+    /// Who may enter the directory; a stored user it no longer selects is removed ("out of scope").
+    pub scope: Rule,
+    /// Save `scope` as the `sync_scope` setting when the run applies (a scope change).
+    pub save_scope: bool,
     pub cancel: CancelToken,
     pub progress: Arc<dyn Fn(&Progress) + Send + Sync>,
 }
@@ -62,6 +67,7 @@ pub(crate) fn apply(
     };
 
     let mut applied = 0u64;
+    let mut skipped = 0u64;
     let mut after = 0i64;
     loop {
         if plan.cancel.is_cancelled() {
@@ -85,7 +91,25 @@ pub(crate) fn apply(
                     }
                 }
                 StagedItem::Upsert(user) => {
-                    match directory::apply_upsert(&tx, &user, &plan.mapping) {
+                    let known = directory_has(&tx, &id)?;
+                    // A user not in the directory is judged on what Graph sent (all selected
+                    // properties); a stored one on the merged attributes after the update.
+                    if !known && !plan.scope.matches(&user) {
+                        skipped += 1;
+                        applied += 1;
+                        continue;
+                    }
+                    let change = directory::apply_upsert(&tx, &user, &plan.mapping);
+                    if known && change.is_ok() && !stored_in_scope(&tx, &id, &plan.scope)? {
+                        if let Some(gone) =
+                            directory::apply_remove(&tx, &id, RemoveReason::OutOfScope)?
+                        {
+                            record_removal(stage, run, gone)?;
+                        }
+                        applied += 1;
+                        continue;
+                    }
+                    match change {
                         Ok(UserChange::Unchanged) => run.counts.unchanged += 1,
                         Ok(UserChange::Added { fields }) => {
                             run.counts.added += 1;
@@ -153,6 +177,21 @@ pub(crate) fn apply(
         }
     }
 
+    if skipped > 0 {
+        runs::add_event(
+            &tx,
+            run.id,
+            &plan.now,
+            EventKind::Info,
+            &format!(
+                "{skipped} user(s) outside the sync scope ({}) were not added",
+                plan.scope.text()
+            ),
+            None,
+            None,
+        )?;
+    }
+
     run.ended_at = Some(plan.now.clone());
     if plan.cancel.is_cancelled() {
         drop(tx);
@@ -189,6 +228,12 @@ pub(crate) fn apply(
     )?;
     if plan.full_round {
         mapping::set_tracked_select(&tx, Some(&plan.select))?;
+    }
+    // A scope different from the applied one always makes a full round, so this records the
+    // scope the whole directory now satisfies.
+    groups::scope::set_applied(&tx, plan.scope.text())?;
+    if plan.save_scope {
+        groups::scope::set(&tx, plan.scope.text())?;
     }
     copy_changes(&tx, stage, run.id)?;
     run.status = RunStatus::Success;
@@ -261,6 +306,7 @@ fn record_removal(
         RemoveReason::SoftDeleted => "soft",
         RemoveReason::HardDeleted => "hard",
         RemoveReason::Swept => "swept",
+        RemoveReason::OutOfScope => "out of scope",
     };
     stage.push_change(ChangeRecord {
         seq: 0,
@@ -286,6 +332,24 @@ fn record_removal(
         })?;
     }
     Ok(())
+}
+
+fn directory_has(tx: &Transaction, id: &str) -> Result<bool, SyncError> {
+    Ok(tx
+        .prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
+        .exists([id])?)
+}
+
+/// Does the stored (merged) entry of `id` satisfy the scope?
+fn stored_in_scope(tx: &Transaction, id: &str, scope: &Rule) -> Result<bool, SyncError> {
+    let raw: String = tx
+        .prepare_cached("SELECT raw FROM users WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    let value: Value = serde_json::from_str(&raw).map_err(|e| DirectoryError::Damaged {
+        id: id.to_string(),
+        reason: format!("raw is not a JSON object: {e}"),
+    })?;
+    Ok(scope.matches(&value))
 }
 
 fn record_memberships(

@@ -11,6 +11,7 @@ mod cancel;
 mod lock;
 mod stage;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -20,8 +21,9 @@ use serde::Serialize;
 use crate::datadir::DataDir;
 use crate::directory::{self, DirectoryError};
 use crate::graph::{GraphClient, GraphError, GraphEvent};
-use crate::groups::GroupsError;
-use crate::mapping::{self, MappingError};
+use crate::groups::{self, GroupsError};
+use crate::mapping::{self, Mapping, MappingError};
+use crate::rules::Rule;
 use crate::runs::{self, EventKind, RunRecord, RunStatus, RunsError, Trigger};
 use crate::settings::{self, SettingsError};
 use crate::store::{Store, StoreError};
@@ -135,6 +137,10 @@ pub struct SyncOptions {
     /// Apply even when the deletion guard would stop the run.
     pub allow_deletes: bool,
     pub clock: Clock,
+    /// Run under this sync scope rule instead of the saved one (previewing or applying a scope
+    /// change). A successful applied run saves it as the `sync_scope` setting, in the same
+    /// transaction as the directory changes.
+    pub scope: Option<String>,
 }
 
 impl SyncOptions {
@@ -144,6 +150,7 @@ impl SyncOptions {
             preview: false,
             allow_deletes: false,
             clock: Clock::system(),
+            scope: None,
         }
     }
 }
@@ -192,7 +199,8 @@ pub struct SyncStatus {
 pub fn status(dir: &DataDir, store: &Store, clock: &Clock) -> Result<SyncStatus, SyncError> {
     let conn = store.conn();
     let stored = delta_state(conn)?;
-    let plan = plan(conn, stored.as_ref(), clock.now())?;
+    let scope = groups::scope::current_rule(conn)?;
+    let plan = plan(conn, stored.as_ref(), clock.now(), &scope)?;
     Ok(SyncStatus {
         delta_link_at: stored.map(|(_, at)| at.to_rfc3339_opts(SecondsFormat::Secs, true)),
         delta_link_age_secs: plan.age_secs,
@@ -204,20 +212,48 @@ pub fn status(dir: &DataDir, store: &Store, clock: &Clock) -> Result<SyncStatus,
     })
 }
 
+/// What Reset sync does, in the words its confirmation uses.
+pub const RESET_EXPLAINED: &str = "The stored delta link will be dropped. The next sync reads every user again and removes users that no longer exist in Azure AD, still under the deletion guard.";
+
 /// Reset sync: forgets the deltaLink so the next run reads every user and sweeps those gone.
-/// Refused while a run is in progress.
+/// Refused while a run is in progress. Recorded in the history as done by the admin in the app.
 pub fn reset(dir: &DataDir, store: &Store) -> Result<(), SyncError> {
+    reset_by(dir, store, Trigger::Manual, &Clock::system()).map(|_| ())
+}
+
+/// [`reset`], recorded in the history as a Reset sync entry with `trigger`, in the same
+/// transaction that drops the deltaLink. Returns that entry.
+pub fn reset_by(
+    dir: &DataDir,
+    store: &Store,
+    trigger: Trigger,
+    clock: &Clock,
+) -> Result<RunRecord, SyncError> {
     let conn = store.conn();
     let _lock = match lock::RunLock::try_acquire(dir, conn)? {
         lock::Acquire::Held(l) => l,
         lock::Acquire::Busy(who) => return Err(SyncError::RunInProgress(who)),
     };
-    conn.execute(
+    let now = clock.now();
+    let stored = delta_state(conn)?;
+    let age = stored.as_ref().map(|(_, at)| (now - *at).num_seconds());
+    let message = match (&stored, age) {
+        (Some((_, at)), Some(age)) => format!(
+            "Reset sync: dropped the delta link stored {} ({} old). The next sync reads every user again and removes users that no longer exist in Azure AD, still under the deletion guard.",
+            at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            runs::human_duration(age)
+        ),
+        _ => "Reset sync: no delta link was stored. The next sync reads every user again and removes users that no longer exist in Azure AD, still under the deletion guard.".to_string(),
+    };
+    let tx = conn.unchecked_transaction()?;
+    tx.execute(
         "UPDATE sync_state SET delta_link = NULL, delta_link_at = NULL WHERE id = 1",
         [],
     )?;
-    mapping::set_tracked_select(conn, None)?;
-    Ok(())
+    mapping::set_tracked_select(&tx, None)?;
+    let entry = runs::record_reset(&tx, trigger, &clock.text(), age, &message)?;
+    tx.commit()?;
+    Ok(entry)
 }
 
 /// Settings of the deletion guard.
@@ -246,10 +282,24 @@ fn delta_state(conn: &Connection) -> Result<Option<(String, DateTime<Utc>)>, Syn
     })
 }
 
+/// The `$select` of a round: what the mapping maps, what every dynamic group's rule reads, and
+/// what the sync scope reads.
+fn needed_select(
+    conn: &Connection,
+    mapping: &Mapping,
+    scope: &Rule,
+) -> Result<Vec<String>, SyncError> {
+    let mut names: BTreeSet<String> = mapping.graph_select().into_iter().collect();
+    names.extend(groups::graph_properties(conn)?);
+    names.extend(scope.graph_properties());
+    Ok(names.into_iter().collect())
+}
+
 fn plan(
     conn: &Connection,
     stored: Option<&(String, DateTime<Utc>)>,
     now: DateTime<Utc>,
+    scope: &Rule,
 ) -> Result<Plan, SyncError> {
     let Some((_, at)) = stored else {
         let reason = if directory::count(conn)? == 0 {
@@ -264,16 +314,32 @@ fn plan(
         });
     };
     let age = now - *at;
-    let needed = mapping::load(conn)?.graph_select();
+    let mapping = mapping::load(conn)?;
     let tracked = mapping::tracked_select(conn)?.unwrap_or_default();
-    let missing = mapping::requires_full_round(&tracked, &needed);
+    let for_mapping = mapping::requires_full_round(&tracked, &mapping.graph_select());
+    let missing = mapping::requires_full_round(&tracked, &needed_select(conn, &mapping, scope)?);
+    let applied_scope = groups::scope::applied(conn)?;
+    let full_reason = if !for_mapping.is_empty() {
+        Some(format!(
+            "the mapping needs {} which the stored delta link does not track",
+            for_mapping.join(", ")
+        ))
+    } else if !missing.is_empty() {
+        Some(format!(
+            "a group rule or the sync scope needs {} which the stored delta link does not track",
+            missing.join(", ")
+        ))
+    } else if applied_scope.as_deref() != Some(scope.text()) {
+        // People outside the old scope were never stored: only reading everyone finds them.
+        Some(match applied_scope {
+            Some(_) => format!("the sync scope changed to {}", scope.text()),
+            None => format!("the sync scope {} has not been applied yet", scope.text()),
+        })
+    } else {
+        None
+    };
     Ok(Plan {
-        full_reason: (!missing.is_empty()).then(|| {
-            format!(
-                "the mapping needs {} which the stored delta link does not track",
-                missing.join(", ")
-            )
-        }),
+        full_reason,
         age_secs: Some(age.num_seconds()),
         too_old: age > chrono::Duration::days(MAX_DELTA_LINK_AGE_DAYS),
     })
@@ -295,6 +361,11 @@ pub async fn run(
     };
     let now = opts.clock.text();
     runs::mark_interrupted(store.conn(), &now)?;
+    runs::prune(
+        store.conn(),
+        runs::retention_days(&store)?,
+        opts.clock.now(),
+    )?;
     let run_id = runs::start(
         store.conn(),
         opts.trigger,
@@ -305,6 +376,7 @@ pub async fn run(
     lock::record(store.conn(), run_id, opts.trigger, &now)?;
     let record = RunRecord {
         id: run_id,
+        kind: runs::RunKind::Sync,
         trigger: opts.trigger,
         status: RunStatus::Running,
         preview: opts.preview,
@@ -457,7 +529,11 @@ impl Engine {
     async fn execute(&mut self, client: &GraphClient) -> Result<(), SyncError> {
         let now = self.opts.clock.now();
         let stored = delta_state(self.conn())?;
-        let plan = plan(self.conn(), stored.as_ref(), now)?;
+        let scope = match &self.opts.scope {
+            Some(text) => groups::compile(text)?,
+            None => groups::scope::current_rule(self.conn())?,
+        };
+        let plan = plan(self.conn(), stored.as_ref(), now, &scope)?;
         self.run.delta_link_age_secs = plan.age_secs;
         if plan.too_old {
             return Err(SyncError::DeltaLinkTooOld {
@@ -465,7 +541,7 @@ impl Engine {
             });
         }
         let mapping = mapping::load(self.conn())?;
-        let select = mapping.graph_select();
+        let select = needed_select(self.conn(), &mapping, &scope)?;
         let initial = format!("users/delta?$select={}", select.join(","));
         let mut url = match (&plan.full_reason, &stored) {
             (None, Some((link, _))) => link.clone(),
@@ -518,6 +594,8 @@ impl Engine {
             guard_percent,
             now: self.opts.clock.text(),
             mapping,
+            save_scope: self.opts.scope.is_some(),
+            scope,
             cancel: self.cancel.clone(),
             progress: self.progress.clone(),
         };

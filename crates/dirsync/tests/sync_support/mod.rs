@@ -232,13 +232,15 @@ impl Dir {
     }
 }
 
-/// Ids of the users the emulator holds as active.
+/// Ids of the active users the emulator holds that the default sync scope selects (members, no
+/// guests): the users a sync brings into the directory.
 pub fn tenant_ids(t: &Tenant) -> Vec<String> {
     let mut ids: Vec<String> = t
         .emu
         .control()
         .users_snapshot()
         .iter()
+        .filter(|u| u["userType"] == "Member")
         .map(|u| u["id"].as_str().unwrap().to_string())
         .collect();
     ids.sort();

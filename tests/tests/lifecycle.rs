@@ -1,0 +1,311 @@
+//! Issue 8 through the real app: the daily schedule starts a run recorded with trigger
+//! "schedule" (and notifies); closing the window hides it only where a tray shows the app,
+//! otherwise it quits; Quit from the tray exits; a second launch hands over to the first.
+//!
+//! Xvfb has no panel: the tests that need one start a stand-in StatusNotifier host on their
+//! session bus (`desktop::TrayHost`) and read and click the tray menu over D-Bus, as a panel
+//! does. The window is closed with the window manager's close message over X11 (WebDriver's
+//! "close window" destroys the webview instead of asking the window to close).
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use chrono::{Local, TimeDelta, Utc};
+use dirsync::runs::{self, RunStatus, Trigger};
+use dirsync::settings;
+use dirsync::store::Store;
+use dirsync_e2e::desktop::{AppProcess, NotificationServer, TrayHost, X11};
+use dirsync_e2e::tenant::Tenant;
+use dirsync_e2e::window::{self, Options, Window};
+
+fn set(dir: &Path, pairs: &[(&str, &str)]) {
+    let store = Store::open(&dir.join(dirsync::datadir::DATABASE_FILE)).unwrap();
+    for (k, v) in pairs {
+        settings::set(&store, k, v).unwrap();
+    }
+}
+
+fn recurring(dir: &Path) {
+    set(dir, &[("sync_mode", "recurring"), ("daily_at", "02:00")]);
+}
+
+/// The schedule loop ticks quickly and catches up at once, so a missed slot runs within a
+/// second of start instead of two minutes.
+fn fast_schedule() -> Options {
+    Options {
+        env: vec![
+            ("DIRSYNC_SCHEDULE_TICK_MS".into(), OsString::from("300")),
+            ("DIRSYNC_CATCH_UP_SECS".into(), OsString::from("0")),
+        ],
+        ..Options::default()
+    }
+}
+
+async fn settings_page(w: &Window) {
+    w.open_page("settings").await;
+    w.find("#schedule:not([aria-busy])").await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn a_missed_daily_slot_runs_once_with_trigger_schedule() {
+    let tenant = Tenant::start(12);
+    let notifications = NotificationServer::start().await;
+    let prepare = |dir: &Path| {
+        tenant.signed_in_and_synced(dir);
+        // The last sync was two days ago and the daily time passed two minutes ago, while the
+        // app was closed: the app catches up once when it starts.
+        let store = Store::open(&dir.join(dirsync::datadir::DATABASE_FILE)).unwrap();
+        let two_days_ago = (Utc::now() - TimeDelta::days(2)).to_rfc3339();
+        store
+            .conn()
+            .execute(
+                "UPDATE runs SET started_at = ?1, ended_at = ?1",
+                [two_days_ago],
+            )
+            .unwrap();
+        let daily_at = (Local::now() - TimeDelta::minutes(2))
+            .format("%H:%M")
+            .to_string();
+        set(dir, &[("sync_mode", "recurring"), ("daily_at", &daily_at)]);
+    };
+    window::run_opts("schedule_catch_up", fast_schedule(), prepare, async |w| {
+        let store = Store::open(&w.data_dir().join(dirsync::datadir::DATABASE_FILE)).unwrap();
+        let run = wait_for_run(&store, |r| {
+            r.trigger == Trigger::Schedule && r.status != RunStatus::Running
+        })
+        .await;
+        assert_eq!(run.status, RunStatus::Success, "{run:?}");
+        let all = runs::list(store.conn(), 10, None).unwrap();
+        let scheduled = all
+            .iter()
+            .filter(|r| r.trigger == Trigger::Schedule)
+            .count();
+        assert_eq!(
+            scheduled, 1,
+            "one catch-up run, not one per missed day: {all:?}"
+        );
+        // The status line and Settings show the next run: tomorrow at the daily time.
+        let next = w
+            .wait_for_text_containing("#status-next", "Next sync")
+            .await;
+        assert!(next.contains("tomorrow"), "{next}");
+        settings_page(w).await;
+        let status = w
+            .wait_for_text_containing("#schedule-status", "Next sync")
+            .await;
+        assert!(status.contains("tomorrow"), "{status}");
+        w.client()
+            .execute(
+                "document.getElementById('schedule').scrollIntoView()",
+                vec![],
+            )
+            .await
+            .unwrap();
+        w.snapshot("daily-sync").await;
+        // A routine success does not notify unless asked.
+        assert!(
+            notifications.shown().is_empty(),
+            "{:?}",
+            notifications.shown()
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn a_scheduled_run_that_needs_sign_in_notifies() {
+    let notifications = NotificationServer::start().await;
+    let tenant = Tenant::start(5);
+    let prepare = |dir: &Path| {
+        // Configured and synced once long ago, but nobody is signed in any more.
+        tenant.signed_in_and_synced(dir);
+        let auth = dirsync::auth::Auth::with_token_store(
+            dirsync::datadir::DataDir::at(dir).unwrap(),
+            dirsync::auth::TokenStorePreference::File,
+        )
+        .unwrap();
+        tenant
+            .block_on(async move { auth.sign_out().await })
+            .expect("sign-out succeeds");
+        let store = Store::open(&dir.join(dirsync::datadir::DATABASE_FILE)).unwrap();
+        let two_days_ago = (Utc::now() - TimeDelta::days(2)).to_rfc3339();
+        store
+            .conn()
+            .execute(
+                "UPDATE runs SET started_at = ?1, ended_at = ?1",
+                [two_days_ago],
+            )
+            .unwrap();
+        let daily_at = (Local::now() - TimeDelta::minutes(2))
+            .format("%H:%M")
+            .to_string();
+        set(dir, &[("sync_mode", "recurring"), ("daily_at", &daily_at)]);
+    };
+    window::run_opts("schedule_sign_in", fast_schedule(), prepare, async |_w| {
+        let body = notifications
+            .wait_for("Sign in again to keep syncing")
+            .await;
+        assert!(body.contains("sign in"), "{body}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn without_a_tray_host_closing_quits_and_the_ui_says_to_keep_the_window_open() {
+    window::run_with("close_without_tray", recurring, async |w| {
+        settings_page(w).await;
+        let note = w.text("#schedule-needs-window").await;
+        assert!(note.contains("Keep this window open"), "{note}");
+        close_and_expect_exit(w).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn without_a_schedule_closing_quits_even_with_a_tray_host() {
+    let _host = TrayHost::start().await;
+    window::run("close_one_time", async |w| {
+        settings_page(w).await;
+        assert!(
+            w.find("#sync-mode-one-time")
+                .await
+                .is_selected()
+                .await
+                .unwrap(),
+            "one-time is the default"
+        );
+        close_and_expect_exit(w).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn with_a_tray_closing_hides_the_window_the_tray_reopens_it_and_quit_exits() {
+    let host = TrayHost::start().await;
+    let notifications = NotificationServer::start().await;
+    window::run_with("close_to_tray", recurring, async |w| {
+        settings_page(w).await;
+        assert!(
+            !w.find("#schedule-needs-window")
+                .await
+                .is_displayed()
+                .await
+                .unwrap(),
+            "with a tray, the window need not stay open"
+        );
+        let app = AppProcess::find(&w.data_dir()).await;
+        let x = X11::open();
+        let window = x.main_window(app).await;
+        x.wait_shown(window, true).await;
+
+        // The tray menu, as the panel shows it.
+        let menu = host.menu().await;
+        let labels: Vec<&str> = menu.iter().map(|e| e.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "No sync has run yet",
+                "Sync now",
+                "Open Directory Sync",
+                "Pause daily sync",
+                "Quit"
+            ],
+            "{menu:?}"
+        );
+        assert!(!menu[0].enabled, "the last-run line is not clickable");
+
+        // Close: the window hides, the app stays, and says so the first time.
+        x.request_close(window);
+        x.wait_shown(window, false).await;
+        assert!(app.running(), "closing with a tray must not quit");
+        let body = notifications
+            .wait_for("Directory Sync is still running")
+            .await;
+        assert!(body.contains("Quit"), "{body}");
+
+        // Pause from the tray: the menu offers Resume, Settings shows it paused.
+        host.click("Pause daily sync").await;
+        wait_for_menu_entry(&host, "Resume daily sync").await;
+
+        // Open Directory Sync brings the window back, with the pause shown.
+        host.click("Open Directory Sync").await;
+        x.wait_shown(window, true).await;
+        settings_page(w).await;
+        assert!(w
+            .find("#schedule-paused")
+            .await
+            .is_selected()
+            .await
+            .unwrap());
+
+        // A second launch hands over: it exits at once and the hidden window comes forward.
+        host.click("Resume daily sync").await;
+        wait_for_menu_entry(&host, "Pause daily sync").await;
+        x.request_close(window);
+        x.wait_shown(window, false).await;
+        let second = app.launch_again().await;
+        assert!(
+            second.success(),
+            "the second launch exits cleanly: {second}"
+        );
+        x.wait_shown(window, true).await;
+        assert_eq!(
+            AppProcess::all_for(&w.data_dir()),
+            vec![app],
+            "still one app"
+        );
+        assert_eq!(
+            notifications.shown().len(),
+            1,
+            "the close notice is shown only once"
+        );
+
+        // Quit really exits.
+        host.click("Quit").await;
+        app.wait_exit("Quit in the tray menu").await;
+    })
+    .await;
+}
+
+async fn close_and_expect_exit(w: &Window) {
+    let app = AppProcess::find(&w.data_dir()).await;
+    let x = X11::open();
+    let window = x.main_window(app).await;
+    x.request_close(window);
+    app.wait_exit("closing the window").await;
+}
+
+async fn wait_for_menu_entry(host: &TrayHost, label: &str) {
+    let deadline = std::time::Instant::now() + dirsync_e2e::desktop::PATIENCE;
+    loop {
+        let menu = host.menu().await;
+        if menu.iter().any(|e| e.label == label) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tray menu never offered {label:?}: {menu:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_for_run(store: &Store, wanted: impl Fn(&runs::RunRecord) -> bool) -> runs::RunRecord {
+    let deadline = std::time::Instant::now() + dirsync_e2e::desktop::PATIENCE * 2;
+    loop {
+        let all = runs::list(store.conn(), 20, None).unwrap();
+        if let Some(run) = all.iter().find(|r| wanted(r)) {
+            return run.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no such run appeared; history: {all:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
