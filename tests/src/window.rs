@@ -21,6 +21,8 @@ use tempfile::TempDir;
 
 /// Upper bound for the window to show something; generous for a loaded 2-core CI machine.
 const PATIENCE: Duration = Duration::from_secs(30);
+/// New-session requests tried before a test fails (see `Window::start`).
+const SESSION_ATTEMPTS: u32 = 3;
 
 /// Upper bound for a whole test, so a WebDriver call that never answers fails the test instead
 /// of hanging the suite.
@@ -105,17 +107,28 @@ impl Window {
         let Value::Object(caps) = caps else {
             unreachable!()
         };
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&driver.url())
-            .await
-            .unwrap_or_else(|e| {
-                panic!(
-                    "WebDriver could not start the app {}: {e}\n--- tauri-driver log ---\n{}",
+        // tauri-driver listens before WebKitWebDriver behind it is ready, so under load the first
+        // new-session request can find no one answering; a few spaced attempts absorb that.
+        let mut attempt = 1;
+        let client = loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&driver.url())
+                .await
+            {
+                Ok(client) => break client,
+                Err(e) if attempt < SESSION_ATTEMPTS => {
+                    eprintln!("WebDriver session attempt {attempt} failed ({e}); retrying");
+                    tokio::time::sleep(Duration::from_secs(2 * attempt as u64)).await;
+                    attempt += 1;
+                }
+                Err(e) => panic!(
+                    "WebDriver could not start the app {} after {attempt} attempts: {e}\n--- tauri-driver log ---\n{}",
                     app.display(),
                     driver.log()
-                )
-            });
+                ),
+            }
+        };
         Self {
             client,
             name: name.to_string(),

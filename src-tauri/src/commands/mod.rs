@@ -14,7 +14,8 @@ pub mod sync;
 /// The invoke handler with every command, for the real app and the MockRuntime tests alike.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
-    tauri::generate_handler![app::app_info,
+    tauri::generate_handler![
+        app::app_info,
         directory::search_users,
         directory::get_user,
         directory::export_directory,
@@ -28,5 +29,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         sync::get_sync_frequency,
         sync::save_sync_frequency,
         schedule::get_schedule,
-        schedule::save_schedule]
+        schedule::save_schedule
+    ]
 }
