@@ -5,7 +5,10 @@
 //! # async fn t() {
 //! use dirsync_e2e::{tenant::Tenant, window};
 //! let tenant = Tenant::start(25);
-//! window::run_with("directory_lists_users", |dir| tenant.signed_in_and_synced(dir), async |w| {
+//! let prepare = |dir: &std::path::Path| {
+//!     tenant.signed_in_and_synced(dir);
+//! };
+//! window::run_with("directory_lists_users", prepare, async |w| {
 //!     w.open_page("directory").await;
 //! })
 //! .await;
