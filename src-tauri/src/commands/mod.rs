@@ -8,6 +8,7 @@ pub mod app;
 pub mod directory;
 pub mod mapping;
 pub mod names;
+pub mod runs;
 pub mod schedule;
 pub mod sync;
 
@@ -28,5 +29,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         sync::get_sync_frequency,
         sync::save_sync_frequency,
         schedule::get_schedule,
-        schedule::save_schedule]
+        schedule::save_schedule,
+        runs::history_runs,
+        runs::history_changes,
+        runs::export_run_log,
+        runs::reset_sync,
+        runs::reject_deletes]
 }

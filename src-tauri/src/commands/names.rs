@@ -18,4 +18,10 @@ pub const COMMANDS: &[&str] = &["app_info",
     // Daily schedule (issue 8)
     "get_schedule",
     "save_schedule",
+    // AAD sync history, log files, Reset sync (issue 6)
+    "history_runs",
+    "history_changes",
+    "export_run_log",
+    "reset_sync",
+    "reject_deletes",
 ];
