@@ -278,11 +278,7 @@ fn report<R: Runtime>(app: &AppHandle<R>, trigger: Trigger, preview: bool, p: &P
     }
 }
 
-fn finished(
-    dir: &DataDir,
-    trigger: Trigger,
-    result: Result<RunRecord, SyncError>,
-) -> FinishedDto {
+fn finished(dir: &DataDir, trigger: Trigger, result: Result<RunRecord, SyncError>) -> FinishedDto {
     match result {
         Ok(run) => FinishedDto {
             trigger,
@@ -295,7 +291,9 @@ fn finished(
             let recorded = Store::open_in(dir)
                 .ok()
                 .and_then(|s| runs::latest(s.conn()).ok().flatten())
-                .filter(|r| r.status == RunStatus::Failed && r.error.as_deref() == Some(&*e.to_string()));
+                .filter(|r| {
+                    r.status == RunStatus::Failed && r.error.as_deref() == Some(&*e.to_string())
+                });
             let error = Error::Sync(e);
             FinishedDto {
                 trigger,

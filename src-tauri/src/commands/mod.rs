@@ -15,7 +15,8 @@ pub mod sync;
 /// The invoke handler with every command, for the real app and the MockRuntime tests alike.
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static
 {
-    tauri::generate_handler![app::app_info,
+    tauri::generate_handler![
+        app::app_info,
         directory::search_users,
         directory::get_user,
         directory::export_directory,
@@ -34,5 +35,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         runs::history_changes,
         runs::export_run_log,
         runs::reset_sync,
-        runs::reject_deletes]
+        runs::reject_deletes
+    ]
 }

@@ -1,7 +1,8 @@
 //! Every command the UI may call, by name. Shared with `build.rs` (which generates the ACL
 //! permissions) and checked against `generate_handler!` and `capabilities/default.json` by tests.
 
-pub const COMMANDS: &[&str] = &["app_info",
+pub const COMMANDS: &[&str] = &[
+    "app_info",
     // Directory, Manage Mapping, sync runs (issue 5)
     "search_users",
     "get_user",
