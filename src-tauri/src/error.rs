@@ -31,6 +31,12 @@ pub enum Error {
     /// The admin's input was refused; the message says what to change.
     #[error("{0}")]
     Invalid(String),
+    /// Sign-in, sign-out or the stored sign-in failed (issue 4).
+    #[error(transparent)]
+    Auth(#[from] dirsync::auth::AuthError),
+    /// The built-in demo tenant could not start.
+    #[error("{0}")]
+    Demo(String),
 }
 
 impl Error {
@@ -54,6 +60,8 @@ impl Error {
             Error::Runs(_) => "runs",
             Error::NotFound(_) => "not_found",
             Error::Invalid(_) => "invalid",
+            Error::Auth(e) => auth_code(e),
+            Error::Demo(_) => "demo_tenant",
         }
     }
 }
@@ -65,6 +73,21 @@ fn sync_code(e: &dirsync::sync::SyncError) -> &'static str {
         SyncError::SignInRequired(_) => "sign_in_required",
         SyncError::DeltaLinkTooOld { .. } => "delta_link_too_old",
         _ => "sync_failed",
+    }
+}
+
+/// Stable codes for sign-in failures, shared with the `auth://changed` event's error.
+pub fn auth_code(e: &dirsync::auth::AuthError) -> &'static str {
+    use dirsync::auth::AuthError;
+    match e {
+        AuthError::SignInRequired { .. } => "sign_in_required",
+        AuthError::AdminConsentRequired { .. } => "admin_consent_required",
+        AuthError::Cancelled => "sign_in_cancelled",
+        AuthError::TimedOut { .. } => "sign_in_timed_out",
+        AuthError::Config(_) => "sign_in_config",
+        AuthError::Network(_) => "sign_in_network",
+        AuthError::TokenStorage(_) => "token_storage",
+        _ => "sign_in_failed",
     }
 }
 

@@ -19,6 +19,15 @@ pub const COMMANDS: &[&str] = &[
     // Daily schedule (issue 8)
     "get_schedule",
     "save_schedule",
+    // Sign-in, demo tenant, Settings › Tenant (issue 4)
+    "auth_status",
+    "start_sign_in",
+    "cancel_sign_in",
+    "sign_out",
+    "use_demo_tenant",
+    "leave_demo_tenant",
+    "get_tenant_settings",
+    "save_tenant_settings",
     // AAD sync history, log files, Reset sync (issue 6)
     "history_runs",
     "history_changes",
