@@ -28,6 +28,8 @@ function start() {
   if (started) return started;
   started = (async () => {
     await listen('auth://changed', publish);
+    // A sync that found the sign-in renewal refused for good marks the account; show it.
+    await listen('sync://finished', refresh);
     await refresh();
   })();
   return started;
