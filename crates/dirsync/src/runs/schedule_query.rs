@@ -35,8 +35,11 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    /// (trigger, status, started_at) rows, and the expected answer.
-    const CASES: &[(&[(&str, &str, &str)], Option<&str>)] = &[
+    /// (trigger, status, started_at) of one stored run.
+    type Row = (&'static str, &'static str, &'static str);
+
+    /// Stored rows, and the expected answer.
+    const CASES: &[(&[Row], Option<&str>)] = &[
         (&[], None),
         // A manual run that failed or was only a preview covers nothing.
         (
