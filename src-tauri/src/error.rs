@@ -20,6 +20,9 @@ pub enum Error {
     Mapping(#[from] dirsync::mapping::MappingError),
     #[error(transparent)]
     Runs(#[from] dirsync::runs::RunsError),
+    /// Groups and rules (issue 7).
+    #[error(transparent)]
+    Groups(#[from] dirsync::groups::GroupsError),
     /// The save dialog could not be shown or returned something that is not a file path.
     #[error("the save dialog failed: {0}")]
     Dialog(String),
@@ -58,11 +61,26 @@ impl Error {
             }
             Error::Mapping(_) => "mapping",
             Error::Runs(_) => "runs",
+            Error::Groups(e) => groups_code(e),
             Error::NotFound(_) => "not_found",
             Error::Invalid(_) => "invalid",
             Error::Auth(e) => auth_code(e),
             Error::Demo(_) => "demo_tenant",
         }
+    }
+}
+
+fn groups_code(e: &dirsync::groups::GroupsError) -> &'static str {
+    use dirsync::groups::GroupsError;
+    match e {
+        GroupsError::InvalidRule { .. } => "rule_invalid",
+        GroupsError::UnknownGroup(_) | GroupsError::UnknownUser(_) => "not_found",
+        GroupsError::Duplicate(_) => "group_duplicate",
+        GroupsError::EmptyName
+        | GroupsError::NotStatic(..)
+        | GroupsError::NotDynamic(..)
+        | GroupsError::Builtin(_) => "invalid",
+        _ => "groups",
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod auth;
 pub mod directory;
+pub mod groups;
 pub mod mapping;
 pub mod names;
 pub mod runs;
@@ -41,6 +42,17 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         auth::leave_demo_tenant,
         settings::get_tenant_settings,
         settings::save_tenant_settings,
+        groups::list_groups,
+        groups::get_group,
+        groups::group_members,
+        groups::rules_check,
+        groups::preview_rule,
+        groups::explain_rule,
+        groups::create_group,
+        groups::update_group,
+        groups::delete_group,
+        groups::add_group_members,
+        groups::remove_group_members,
         runs::history_runs,
         runs::history_changes,
         runs::export_run_log,

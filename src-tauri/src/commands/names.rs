@@ -28,6 +28,18 @@ pub const COMMANDS: &[&str] = &[
     "leave_demo_tenant",
     "get_tenant_settings",
     "save_tenant_settings",
+    // Groups and rules (issue 7)
+    "list_groups",
+    "get_group",
+    "group_members",
+    "rules_check",
+    "preview_rule",
+    "explain_rule",
+    "create_group",
+    "update_group",
+    "delete_group",
+    "add_group_members",
+    "remove_group_members",
     // AAD sync history, log files, Reset sync (issue 6)
     "history_runs",
     "history_changes",
