@@ -20,6 +20,9 @@ pub enum Error {
     Mapping(#[from] dirsync::mapping::MappingError),
     #[error(transparent)]
     Runs(#[from] dirsync::runs::RunsError),
+    /// Groups and rules (issue 7).
+    #[error(transparent)]
+    Groups(#[from] dirsync::groups::GroupsError),
     /// The save dialog could not be shown or returned something that is not a file path.
     #[error("the save dialog failed: {0}")]
     Dialog(String),
@@ -31,6 +34,12 @@ pub enum Error {
     /// The admin's input was refused; the message says what to change.
     #[error("{0}")]
     Invalid(String),
+    /// Sign-in, sign-out or the stored sign-in failed (issue 4).
+    #[error(transparent)]
+    Auth(#[from] dirsync::auth::AuthError),
+    /// The built-in demo tenant could not start.
+    #[error("{0}")]
+    Demo(String),
 }
 
 impl Error {
@@ -52,9 +61,26 @@ impl Error {
             }
             Error::Mapping(_) => "mapping",
             Error::Runs(_) => "runs",
+            Error::Groups(e) => groups_code(e),
             Error::NotFound(_) => "not_found",
             Error::Invalid(_) => "invalid",
+            Error::Auth(e) => auth_code(e),
+            Error::Demo(_) => "demo_tenant",
         }
+    }
+}
+
+fn groups_code(e: &dirsync::groups::GroupsError) -> &'static str {
+    use dirsync::groups::GroupsError;
+    match e {
+        GroupsError::InvalidRule { .. } => "rule_invalid",
+        GroupsError::UnknownGroup(_) | GroupsError::UnknownUser(_) => "not_found",
+        GroupsError::Duplicate(_) => "group_duplicate",
+        GroupsError::EmptyName
+        | GroupsError::NotStatic(..)
+        | GroupsError::NotDynamic(..)
+        | GroupsError::Builtin(_) => "invalid",
+        _ => "groups",
     }
 }
 
@@ -65,6 +91,21 @@ fn sync_code(e: &dirsync::sync::SyncError) -> &'static str {
         SyncError::SignInRequired(_) => "sign_in_required",
         SyncError::DeltaLinkTooOld { .. } => "delta_link_too_old",
         _ => "sync_failed",
+    }
+}
+
+/// Stable codes for sign-in failures, shared with the `auth://changed` event's error.
+pub fn auth_code(e: &dirsync::auth::AuthError) -> &'static str {
+    use dirsync::auth::AuthError;
+    match e {
+        AuthError::SignInRequired { .. } => "sign_in_required",
+        AuthError::AdminConsentRequired { .. } => "admin_consent_required",
+        AuthError::Cancelled => "sign_in_cancelled",
+        AuthError::TimedOut { .. } => "sign_in_timed_out",
+        AuthError::Config(_) => "sign_in_config",
+        AuthError::Network(_) => "sign_in_network",
+        AuthError::TokenStorage(_) => "token_storage",
+        _ => "sign_in_failed",
     }
 }
 

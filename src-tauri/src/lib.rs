@@ -5,6 +5,7 @@
 //! reads (`error`). Everything the product does lives in the core crate.
 
 pub mod commands;
+pub mod demo;
 pub mod error;
 pub mod lifecycle;
 pub mod save_path;
@@ -24,6 +25,8 @@ pub fn build_app<R: Runtime>(builder: Builder<R>, state: AppState) -> Builder<R>
     builder
         .manage(state)
         .manage(sync_runner::SyncRunner::default())
+        .manage(commands::auth::SignInFlow::default())
+        .manage(demo::DemoHost::default())
         .invoke_handler(commands::handler())
 }
 
@@ -39,6 +42,8 @@ pub fn run() {
     // Tray, schedule, single instance, start at login, close-to-tray (issue 8).
     let builder = lifecycle::plugins(builder).setup(|app| {
         lifecycle::setup(app.handle());
+        // The demo tenant, when chosen, runs inside the app (issue 4).
+        commands::auth::resume_demo(app.handle());
         Ok(())
     });
     let result = build_app(builder, AppState::open())
@@ -204,6 +209,29 @@ mod tests {
             .map(|c| format!("allow-{}", c.replace('_', "-")))
             .collect();
         assert_eq!(granted, commands);
+    }
+
+    /// Sign-in (issue 4): the account area's JSON on a fresh data directory, and a sign-in
+    /// refused for a missing client id reaching the UI as code and message.
+    #[test]
+    fn auth_status_and_sign_in_errors_have_the_ui_shape() {
+        let dir = tempfile::tempdir().unwrap();
+        let window = window_in(dir.path());
+        let status = invoke(&window, "auth_status", json!({})).unwrap();
+        assert_eq!(status["state"], "signed_out");
+        assert_eq!(status["tenantConfigured"], false);
+        assert_eq!(status["demo"], false);
+        assert!(status["account"].is_null() && status["signIn"].is_null());
+        assert!(["keychain", "file"].contains(&status["tokenStorage"].as_str().unwrap()));
+        let err = invoke(&window, "start_sign_in", json!({})).unwrap_err();
+        assert_eq!(err["code"], "sign_in_config", "{err}");
+        assert!(err["message"].as_str().unwrap().contains("client"), "{err}");
+        let settings = invoke(&window, "get_tenant_settings", json!({})).unwrap();
+        assert_eq!(
+            settings,
+            json!({"authority": "https://login.microsoftonline.com", "tenant": "organizations",
+                   "clientId": "", "graphUrl": "https://graph.microsoft.com", "demo": false})
+        );
     }
 
     /// Marks a database as written by a future schema version.

@@ -42,8 +42,9 @@ impl AppProcess {
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
             .map(|pid| AppProcess { pid })
             .filter(|p| {
-                p.exe()
-                    .is_some_and(|exe| exe.file_name().is_some_and(|n| n == "dirsync-app"))
+                // `comm`, not the exe link: a rebuild while the app runs turns the link into
+                // "dirsync-app (deleted)".
+                p.comm().as_deref() == Some("dirsync-app")
                     && p.running()
                     && p.environ().contains(&wanted)
             })
@@ -72,8 +73,10 @@ impl AppProcess {
         }
     }
 
-    fn exe(&self) -> Option<PathBuf> {
-        std::fs::read_link(format!("/proc/{}/exe", self.pid)).ok()
+    fn comm(&self) -> Option<String> {
+        std::fs::read_to_string(format!("/proc/{}/comm", self.pid))
+            .ok()
+            .map(|c| c.trim_end().to_string())
     }
 
     fn environ(&self) -> Vec<Vec<u8>> {
@@ -110,7 +113,8 @@ impl AppProcess {
     /// Starts the same binary again with exactly this process's environment, as a second
     /// launch from the desktop would; returns its exit status (waiting at most [`PATIENCE`]).
     pub async fn launch_again(&self) -> std::process::ExitStatus {
-        let exe = self.exe().expect("the app's executable");
+        // The very binary the first instance runs, even if it was rebuilt since.
+        let exe = PathBuf::from(format!("/proc/{}/exe", self.pid));
         let mut cmd = std::process::Command::new(&exe);
         cmd.env_clear();
         for entry in self.environ() {

@@ -277,6 +277,7 @@ impl Window {
 struct Driver {
     child: Child,
     port: u16,
+    native_port: u16,
     log: PathBuf,
 }
 
@@ -338,7 +339,12 @@ impl Driver {
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", tauri_driver.display()));
-        let mut driver = Self { child, port, log };
+        let mut driver = Self {
+            child,
+            port,
+            native_port,
+            log,
+        };
         driver.wait_until_listening();
         driver
     }
@@ -352,7 +358,10 @@ impl Driver {
                     self.log()
                 );
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            // tauri-driver listens before the WebKitWebDriver it started does; a session
+            // requested in between fails with "client error (Connect)" on a loaded machine.
+            let listening = |port| TcpStream::connect(("127.0.0.1", port)).is_ok();
+            if listening(self.port) && listening(self.native_port) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));

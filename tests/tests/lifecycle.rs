@@ -309,3 +309,36 @@ async fn wait_for_run(store: &Store, wanted: impl Fn(&runs::RunRecord) -> bool) 
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn quit_during_a_sync_cancels_it_and_waits_until_it_stopped() {
+    let host = TrayHost::start().await;
+    let tenant = Tenant::start(30);
+    let prepare = |dir: &Path| {
+        tenant.signed_in_and_synced(dir);
+    };
+    window::run_with("quit_during_sync", prepare, async |w| {
+        let store = Store::open(&w.data_dir().join(dirsync::datadir::DATABASE_FILE)).unwrap();
+        let app = AppProcess::find(&w.data_dir()).await;
+        // Every Graph page now takes seconds: the run is still going when Quit comes.
+        tenant
+            .emulator()
+            .control()
+            .inject_fault(graph_emulator::faults::FaultSpec {
+                kind: graph_emulator::faults::FaultKind::Slow { millis: 1500 },
+                count: Some(100),
+                fraction: None,
+                path_prefix: None,
+            });
+        host.click("Sync now").await;
+        let running = wait_for_run(&store, |r| r.status == RunStatus::Running).await;
+        host.click("Quit").await;
+        app.wait_exit("Quit during a sync").await;
+        // The app exited only after the run had stopped and recorded how it ended.
+        let run = runs::get(store.conn(), running.id).unwrap().unwrap();
+        assert_eq!(run.status, RunStatus::Cancelled, "{run:?}");
+        assert!(run.ended_at.is_some(), "{run:?}");
+    })
+    .await;
+}

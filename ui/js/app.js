@@ -7,6 +7,7 @@
 import { invoke } from './api.js';
 import { h, sentence } from './dom.js';
 import * as account from './account.js';
+import * as welcome from './welcome.js';
 import * as statusLine from './status-line.js';
 import { nextRunText, watchSchedule } from './settings-schedule.js';
 import * as directory from './pages/directory.js';
@@ -78,6 +79,7 @@ document.getElementById('nav').addEventListener('keydown', onNavKey);
 document.addEventListener('keydown', onGlobalKey);
 window.addEventListener('hashchange', show);
 account.render(document.getElementById('account'));
+welcome.render(document.querySelector('.content'));
 statusLine.render(document.querySelector('.statusbar'));
 watchSchedule((schedule) => statusLine.setNextRun(nextRunText(schedule)));
 show();

@@ -78,7 +78,7 @@ function frame(step, body, buttons) {
         'aria-current': i + 1 === step ? 'step' : false, class: i + 1 < step ? 'done' : false,
       }, label))),
       closeButton()),
-    h('div', { class: 'dialog-body' }, body),
+    h('div', { class: 'dialog-body' }, [body].flat(Infinity)),
     h('footer', { class: 'dialog-foot' }, buttons));
 }
 
@@ -134,10 +134,13 @@ async function showMapping() {
       + 'extension attributes typed as extension_<appId>_<name>.'),
     table, datalist,
     h('p', {}, add),
+    state.samples.every((v) => v == null)
+      ? h('p', { class: 'hint' }, 'Sample values appear here after the first sync.') : null,
     h('p', { id: 'mapping-note', class: 'note', hidden: true }),
     h('p', { id: 'mapping-error', class: 'dialog-error', role: 'alert', hidden: true }),
   ];
   frame(1, body, [
+    h('span', { class: 'spacer' }),
     button('configure-cancel', 'Cancel', close, 'secondary'),
     button('configure-continue', 'Continue', saveMappingAndContinue, 'primary'),
   ]);

@@ -91,9 +91,13 @@ function showIdle(run, problem) {
   } else {
     const words = STATUS_WORDS[run.status] ?? 'Last sync';
     const at = clock(run.endedAt ?? run.startedAt);
-    const detail = run.status === 'failed'
-      ? sentence(run.error ?? 'unknown error')
-      : run.status === 'cancelled' ? 'Nothing was applied.' : `${countsText(run)}.`;
+    let detail = `${countsText(run)}.`;
+    if (run.status === 'failed') detail = sentence(run.error ?? 'unknown error');
+    if (run.status === 'cancelled') detail = 'Nothing was applied.';
+    if (run.status === 'preview' || run.status === 'needs_approval') {
+      detail = `would add ${run.added.toLocaleString('en-US')} · update ${run.updated.toLocaleString('en-US')} `
+        + `· remove ${run.removed.toLocaleString('en-US')}; nothing was applied.`;
+    }
     parts.text.textContent = `${words} ${at}: ${detail}`;
   }
 }

@@ -1,14 +1,18 @@
-//! `cargo xtask demo`: setup, build and open Directory Sync.
+//! `cargo xtask demo`: setup, build and open Directory Sync on the demo tenant.
+//!
+//! The app starts the demo tenant (the Graph emulator, 2,431 people) inside itself and points
+//! its settings at it; the admin signs in to it in the browser on the emulator's own pages. The
+//! normal data directory is used, so the demo (signed in, synced) is still there next time.
 
 use std::process::Command;
 
 use crate::run::{self, Result};
 use crate::setup;
 
-/// Arguments the app is started with by `cargo xtask demo`. The embedded demo tenant (the Graph
-/// emulator) hooks in here once it lands.
+/// Arguments the app is started with by `cargo xtask demo`: `--demo` chooses the demo tenant
+/// (the app's `demo::DEMO_ARG`).
 pub fn demo_args() -> Vec<String> {
-    Vec::new()
+    vec!["--demo".to_string()]
 }
 
 fn has_display() -> bool {
@@ -28,7 +32,7 @@ pub fn run() -> Result {
     setup::run()?;
     run::step("build the app (dirsync-app)");
     run::status(run::cargo().args(["build", "-p", "dirsync-app"]))?;
-    run::step("open Directory Sync");
+    run::step("open Directory Sync on the demo tenant");
     let app = run::target_dir().join("debug").join("dirsync-app");
     run::status(Command::new(app).args(demo_args()))
 }

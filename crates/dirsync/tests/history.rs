@@ -142,6 +142,22 @@ async fn every_status_lands_in_the_history_with_its_counts() {
     assert_eq!(guarded.status, RunStatus::NeedsApproval);
     assert_eq!(guarded.counts.removed, 9);
     assert!(guarded.deletion_threshold.unwrap() < 9);
+    // Reject: nothing removed, the decision recorded once with the run.
+    let conn = d.store();
+    assert!(runs::reject_deletes(conn.conn(), guarded.id).unwrap());
+    assert!(!runs::reject_deletes(conn.conn(), guarded.id).unwrap());
+    let rejections = d.events(guarded.id);
+    assert_eq!(
+        rejections
+            .iter()
+            .filter(|e| e.message == runs::REJECTED)
+            .count(),
+        1
+    );
+    assert!(matches!(
+        runs::reject_deletes(conn.conn(), preview.id),
+        Err(runs::RunsError::NotAwaitingApproval(_))
+    ));
 
     let cancel = CancelToken::new();
     cancel.cancel();

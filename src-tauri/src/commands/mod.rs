@@ -5,10 +5,14 @@
 //! `lib.rs` fail if any of the four is missing.
 
 pub mod app;
+pub mod auth;
 pub mod directory;
+pub mod groups;
 pub mod mapping;
 pub mod names;
+pub mod runs;
 pub mod schedule;
+pub mod settings;
 pub mod sync;
 
 /// The invoke handler with every command, for the real app and the MockRuntime tests alike.
@@ -29,6 +33,30 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         sync::get_sync_frequency,
         sync::save_sync_frequency,
         schedule::get_schedule,
-        schedule::save_schedule
+        schedule::save_schedule,
+        auth::auth_status,
+        auth::start_sign_in,
+        auth::cancel_sign_in,
+        auth::sign_out,
+        auth::use_demo_tenant,
+        auth::leave_demo_tenant,
+        settings::get_tenant_settings,
+        settings::save_tenant_settings,
+        groups::list_groups,
+        groups::get_group,
+        groups::group_members,
+        groups::rules_check,
+        groups::preview_rule,
+        groups::explain_rule,
+        groups::create_group,
+        groups::update_group,
+        groups::delete_group,
+        groups::add_group_members,
+        groups::remove_group_members,
+        runs::history_runs,
+        runs::history_changes,
+        runs::export_run_log,
+        runs::reset_sync,
+        runs::reject_deletes
     ]
 }

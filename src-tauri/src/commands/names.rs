@@ -19,4 +19,31 @@ pub const COMMANDS: &[&str] = &[
     // Daily schedule (issue 8)
     "get_schedule",
     "save_schedule",
+    // Sign-in, demo tenant, Settings › Tenant (issue 4)
+    "auth_status",
+    "start_sign_in",
+    "cancel_sign_in",
+    "sign_out",
+    "use_demo_tenant",
+    "leave_demo_tenant",
+    "get_tenant_settings",
+    "save_tenant_settings",
+    // Groups and rules (issue 7)
+    "list_groups",
+    "get_group",
+    "group_members",
+    "rules_check",
+    "preview_rule",
+    "explain_rule",
+    "create_group",
+    "update_group",
+    "delete_group",
+    "add_group_members",
+    "remove_group_members",
+    // AAD sync history, log files, Reset sync (issue 6)
+    "history_runs",
+    "history_changes",
+    "export_run_log",
+    "reset_sync",
+    "reject_deletes",
 ];

@@ -185,7 +185,7 @@ function appendRows(items) {
       secondary ? h('span', { class: 'secondary' }, secondary) : null);
     fragment.append(h('tr', { 'data-id': user.id, tabindex: '-1', 'aria-selected': String(user.id === view.selected) },
       nameCell,
-      h('td', {}, user.phone ?? ''),
+      h('td', { class: 'phone' }, user.phone ?? ''),
       h('td', {}, user.city ?? ''),
       user.added.map((v) => h('td', {}, v ?? ''))));
   }

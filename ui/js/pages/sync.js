@@ -1,19 +1,29 @@
-// Sync: runs against the tenant and their history.
+// Sync: Sync now, and the AAD sync history (runs, log files, Reset sync).
 
-import { emptyState, pageHeader } from '../dom.js';
+import { invoke } from '../api.js';
+import { h, pageHeader, sentence } from '../dom.js';
+import { renderHistory } from '../history.js';
 
 export const title = 'Sync';
 
-export function render(container) {
+export async function render(container) {
+  const syncNow = h('button', { type: 'button', class: 'primary', id: 'sync-now' }, 'Sync now');
+  const message = h('p', { class: 'sync-message', role: 'status', 'aria-live': 'polite' });
+  syncNow.addEventListener('click', async () => {
+    syncNow.disabled = true;
+    message.textContent = '';
+    try {
+      await invoke('start_sync', {});
+      message.textContent = 'Sync started; its progress is in the status line below.';
+    } catch (error) {
+      message.textContent = sentence(error.message);
+    } finally {
+      syncNow.disabled = false;
+    }
+  });
   container.replaceChildren(
     ...pageHeader('Sync', 'Keeping the directory in step with your Entra ID tenant.'),
-    emptyState({
-      id: 'sync-empty',
-      title: 'No sync has run yet.',
-      hint: 'Every run appears here, newest first, with its trigger, duration, status and the '
-        + 'number of people added, updated and removed.',
-      iconPaths: ['M20 11a8 8 0 0 0-14.3-4.9L4 8', 'M4 3.5V8h4.5', 'M4 13a8 8 0 0 0 14.3 4.9L20 16',
-        'M20 20.5V16h-4.5'],
-    }),
+    h('div', { class: 'sync-actions' }, syncNow, message),
   );
+  await renderHistory(container);
 }

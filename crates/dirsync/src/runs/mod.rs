@@ -17,7 +17,7 @@ pub(crate) use export::human_duration;
 pub use export::{export, file_name, Format, CSV_COLUMNS};
 pub(crate) use record::record_reset;
 pub(crate) use record::{add_event, finish, insert_change, mark_interrupted, start};
-pub use record::{changes, events, get, latest, list};
+pub use record::{changes, events, get, latest, list, reject_deletes, REJECTED};
 pub use redact::{redact, REDACTED};
 pub use retention::{prune, retention_days, RETENTION_SETTING};
 pub use schedule_query::schedule_covered_through;
@@ -32,6 +32,8 @@ pub enum RunsError {
     Write(#[from] std::io::Error),
     #[error(transparent)]
     Settings(#[from] crate::settings::SettingsError),
+    #[error("Run {0} is not waiting for approval; only a Needs approval run's removals can be rejected.")]
+    NotAwaitingApproval(i64),
     #[error(
         "the run history holds an unknown {what} '{value}'; was it written by a newer version?"
     )]

@@ -283,3 +283,22 @@ pub(crate) fn record_reset(
     add_event(conn, id, now, EventKind::Info, message, None, None)?;
     get(conn, id)?.ok_or(RunsError::NotFound(id))
 }
+
+/// The event message that records a rejection (see [`reject_deletes`]).
+pub const REJECTED: &str = "Deletes rejected by the admin: nothing was removed. The next sync stops again while these users are missing from Azure AD.";
+
+/// Records that the admin rejected the removals a Needs approval run stopped at. Nothing changes
+/// in the directory; the run keeps its status and gains an event saying so. Returns whether this
+/// is the first rejection of the run.
+pub fn reject_deletes(conn: &Connection, run_id: i64) -> Result<bool, RunsError> {
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let run = get(conn, run_id)?.ok_or(RunsError::NotFound(run_id))?;
+    if run.status != RunStatus::NeedsApproval {
+        return Err(RunsError::NotAwaitingApproval(run_id));
+    }
+    if events(conn, run_id)?.iter().any(|e| e.message == REJECTED) {
+        return Ok(false);
+    }
+    add_event(conn, run_id, &at, EventKind::Info, REJECTED, None, None)?;
+    Ok(true)
+}

@@ -35,10 +35,10 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
-    /// A run row: (trigger, status, started_at).
+    /// (trigger, status, started_at) of one stored run.
     type Row = (&'static str, &'static str, &'static str);
 
-    /// Run rows, and the expected answer.
+    /// Stored rows, and the expected answer.
     const CASES: &[(&[Row], Option<&str>)] = &[
         (&[], None),
         // A manual run that failed or was only a preview covers nothing.
