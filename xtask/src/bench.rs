@@ -16,7 +16,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::run::{self, Result};
 
-const BEGIN: &str = "<!-- bench:begin (written by cargo xtask bench; edit outside these markers) -->";
+const BEGIN: &str =
+    "<!-- bench:begin (written by cargo xtask bench; edit outside these markers) -->";
 const END: &str = "<!-- bench:end -->";
 
 struct Options {
@@ -53,7 +54,11 @@ impl Options {
                         .filter(|n| *n > 0)
                         .ok_or("--runs takes a number of runs, e.g. --runs 3")?
                 }
-                other => return Err(format!("unknown bench option '{other}' (--quick, --runs N, --no-million)")),
+                other => {
+                    return Err(format!(
+                        "unknown bench option '{other}' (--quick, --runs N, --no-million)"
+                    ))
+                }
             }
         }
         if o.quick {
@@ -129,7 +134,9 @@ impl Samples {
 
 pub fn run(args: &[String]) -> Result {
     if !cfg!(target_os = "linux") {
-        return Err("cargo xtask bench reads peak memory from Linux's wait4 rusage; run it on Linux".into());
+        return Err(
+            "cargo xtask bench reads peak memory from Linux's wait4 rusage; run it on Linux".into(),
+        );
     }
     let opts = Options::parse(args)?;
     let sizes = opts.sizes();
@@ -137,7 +144,18 @@ pub fn run(args: &[String]) -> Result {
 
     run::step(&format!("build ({})", sizes.profile));
     let mut build = run::cargo();
-    build.args(["build", "-p", "dirsync-cli", "-p", "graph-emulator", "-p", "dirsync", "--bins", "--example", "bench"]);
+    build.args([
+        "build",
+        "-p",
+        "dirsync-cli",
+        "-p",
+        "graph-emulator",
+        "-p",
+        "dirsync",
+        "--bins",
+        "--example",
+        "bench",
+    ]);
     if sizes.profile == "release" {
         build.arg("--release");
     }
@@ -152,7 +170,10 @@ pub fn run(args: &[String]) -> Result {
     let mut notes = Vec::new();
 
     // 100,000 users: full sync beside the floor, then incremental, rules and search on the result.
-    run::step(&format!("full sync of {} users beside the floor, {} run(s)", sizes.users, opts.runs));
+    run::step(&format!(
+        "full sync of {} users beside the floor, {} run(s)",
+        sizes.users, opts.runs
+    ));
     let emu = Emulator::start(&tools, sizes.users, 7)?;
     let mut last_dir = None;
     for r in 0..opts.runs {
@@ -160,13 +181,19 @@ pub fn run(args: &[String]) -> Result {
         let floor = tools.probe(&dir, &["floor"])?;
         let users: u64 = floor.value("users").unwrap_or(0);
         if users < sizes.users as u64 {
-            return Err(format!("the floor client read {users} users, expected at least {}", sizes.users));
+            return Err(format!(
+                "the floor client read {users} users, expected at least {}",
+                sizes.users
+            ));
         }
         s.process("floor", floor.measured);
         let sync = tools.dirsync(&dir, &["sync"])?;
         let added = sync.summary_count("added")?;
         if added != sizes.users as u64 {
-            return Err(format!("the first sync added {added} users, expected {}", sizes.users));
+            return Err(format!(
+                "the first sync added {added} users, expected {}",
+                sizes.users
+            ));
         }
         s.process("full", sync.measured);
         println!(
@@ -182,21 +209,36 @@ pub fn run(args: &[String]) -> Result {
     }
     let dir = last_dir.expect("at least one run");
 
-    run::step(&format!("incremental sync of {} changes, {} run(s)", sizes.changes, opts.runs));
+    run::step(&format!(
+        "incremental sync of {} changes, {} run(s)",
+        sizes.changes, opts.runs
+    ));
     for _ in 0..opts.runs {
         let control = format!("{}/_emulator", emu.base);
         tools.probe(&dir, &["mutate", &control, &sizes.changes.to_string()])?;
         let sync = tools.dirsync(&dir, &["sync", "--allow-deletes"])?;
-        let changed = sync.summary_count("added")? + sync.summary_count("updated")? + sync.summary_count("removed")?;
+        let changed = sync.summary_count("added")?
+            + sync.summary_count("updated")?
+            + sync.summary_count("removed")?;
         if changed < sizes.changes as u64 {
-            return Err(format!("the incremental sync applied {changed} changes, expected {}", sizes.changes));
+            return Err(format!(
+                "the incremental sync applied {changed} changes, expected {}",
+                sizes.changes
+            ));
         }
         s.process("incremental", sync.measured);
     }
     drop(emu);
 
     run::step("dynamic-group rules (50 rules)");
-    let rules = tools.probe(&dir, &["rules", &opts.runs.max(3).to_string(), &sizes.rule_changed.to_string()])?;
+    let rules = tools.probe(
+        &dir,
+        &[
+            "rules",
+            &opts.runs.max(3).to_string(),
+            &sizes.rule_changed.to_string(),
+        ],
+    )?;
     rules.samples_into(&mut s);
 
     run::step("directory search");
@@ -219,7 +261,9 @@ pub fn run(args: &[String]) -> Result {
         let sync = tools.dirsync(&dir, &["sync"])?;
         let added = sync.summary_count("added")?;
         if added != million as u64 {
-            return Err(format!("the first sync added {added} users, expected {million}"));
+            return Err(format!(
+                "the first sync added {added} users, expected {million}"
+            ));
         }
         s.process("million", sync.measured);
         let _ = std::fs::remove_dir_all(&dir);
@@ -288,7 +332,12 @@ impl Output {
             .lines
             .iter()
             .find(|l| l.starts_with("Sync complete:"))
-            .ok_or_else(|| format!("the sync did not complete; it printed:\n{}", self.lines.join("\n")))?;
+            .ok_or_else(|| {
+                format!(
+                    "the sync did not complete; it printed:\n{}",
+                    self.lines.join("\n")
+                )
+            })?;
         line.split([':', ',', ';', '('])
             .find_map(|part| {
                 let mut w = part.split_whitespace();
@@ -304,7 +353,8 @@ impl Tools {
     fn data_dir(&self, name: &str, emu: &Emulator) -> Result<PathBuf> {
         let dir = self.work.join(name);
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         for (k, v) in [
             ("authority", emu.base.as_str()),
             ("tenant", emu.tenant_id.as_str()),
@@ -318,7 +368,8 @@ impl Tools {
         let secret = dir.join("client-secret");
         write_private(&secret, &emu.secret)?;
         let mut cmd = self.command(&dir, "dirsync");
-        cmd.args(["sign-in", "--app", "--client-secret-file"]).arg(&secret);
+        cmd.args(["sign-in", "--app", "--client-secret-file"])
+            .arg(&secret);
         measure(cmd, &self.log())?;
         Ok(dir)
     }
@@ -457,7 +508,14 @@ impl Emulator {
         let log = std::fs::File::create(tools.work.join(format!("emulator-{users}.log")))
             .map_err(|e| e.to_string())?;
         let mut child = Command::new(tools.bin.join("graph-emulator"))
-            .args(["--port", "0", "--users", &users.to_string(), "--seed", &seed.to_string()])
+            .args([
+                "--port",
+                "0",
+                "--users",
+                &users.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
             .args(["--page-size", "999", "--auto-approve"])
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
@@ -477,10 +535,12 @@ impl Emulator {
             }
         }
         let field = |k: &str| {
-            fields
-                .get(k)
-                .cloned()
-                .ok_or_else(|| format!("the emulator did not print '{k}:' (see its log in {})", tools.work.display()))
+            fields.get(k).cloned().ok_or_else(|| {
+                format!(
+                    "the emulator did not print '{k}:' (see its log in {})",
+                    tools.work.display()
+                )
+            })
         };
         let (base, tenant_id) = (field("graph")?, field("tenant_id")?);
         let random = random_hex(32);
@@ -507,7 +567,9 @@ impl Emulator {
         let answer = http_post(&emu.base, "/_emulator/clients", &body);
         if let Err(e) = answer {
             let _ = emu.child.kill();
-            return Err(format!("cannot register the bench client with the emulator: {e}"));
+            return Err(format!(
+                "cannot register the bench client with the emulator: {e}"
+            ));
         }
         Ok(emu)
     }
@@ -536,12 +598,17 @@ fn http_post(base: &str, path: &str, body: &str) -> Result<()> {
     )
     .map_err(|e| e.to_string())?;
     let mut answer = String::new();
-    stream.read_to_string(&mut answer).map_err(|e| e.to_string())?;
+    stream
+        .read_to_string(&mut answer)
+        .map_err(|e| e.to_string())?;
     let status = answer.split_whitespace().nth(1).unwrap_or_default();
     if status.starts_with('2') {
         Ok(())
     } else {
-        Err(format!("POST {path} answered: {}", answer.lines().next().unwrap_or_default()))
+        Err(format!(
+            "POST {path} answered: {}",
+            answer.lines().next().unwrap_or_default()
+        ))
     }
 }
 
@@ -551,7 +618,12 @@ fn random_hex(len: usize) -> String {
     let mut out = String::new();
     while out.len() < len {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos());
+        h.write_u128(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
         out.push_str(&format!("{:016x}", h.finish()));
     }
     out.truncate(len);
@@ -573,16 +645,31 @@ impl Report<'_> {
             let t = x.to_string();
             let mut out = String::new();
             for (i, c) in t.chars().enumerate() {
-                if i > 0 && (t.len() - i) % 3 == 0 {
+                if i > 0 && (t.len() - i).is_multiple_of(3) {
                     out.push(',');
                 }
                 out.push(c);
             }
             out
         };
-        let secs = |name: &str| s.stats(name).map(|(m, lo, hi)| format!("{:.2} s ({:.2}–{:.2})", m / 1e3, lo / 1e3, hi / 1e3));
-        let ms = |name: &str| s.stats(name).map(|(m, lo, hi)| format!("{m:.1} ms ({lo:.1}–{hi:.1})"));
-        let mib = |name: &str| s.stats(name).map(|(m, lo, hi)| format!("{:.0} MiB ({:.0}–{:.0})", m / 1024.0, lo / 1024.0, hi / 1024.0));
+        let secs = |name: &str| {
+            s.stats(name)
+                .map(|(m, lo, hi)| format!("{:.2} s ({:.2}–{:.2})", m / 1e3, lo / 1e3, hi / 1e3))
+        };
+        let ms = |name: &str| {
+            s.stats(name)
+                .map(|(m, lo, hi)| format!("{m:.1} ms ({lo:.1}–{hi:.1})"))
+        };
+        let mib = |name: &str| {
+            s.stats(name).map(|(m, lo, hi)| {
+                format!(
+                    "{:.0} MiB ({:.0}–{:.0})",
+                    m / 1024.0,
+                    lo / 1024.0,
+                    hi / 1024.0
+                )
+            })
+        };
         let verdict = |ok: Option<bool>| match ok {
             Some(true) => "met",
             Some(false) => "**missed**",
@@ -603,7 +690,7 @@ impl Report<'_> {
             verdict(ratio.map(|r| r <= 1.5)).into(),
         ]);
         rows.push([
-            format!("… the floor (fetch + parse, store nothing): wall"),
+            "… the floor (fetch + parse, store nothing): wall".to_string(),
             secs("floor.wall").unwrap_or_else(dash),
             "".into(),
             "".into(),
@@ -650,7 +737,10 @@ impl Report<'_> {
             ]);
         }
         rows.push([
-            format!("Incremental sync, {} changes on {users} users: wall", n(self.sizes.changes)),
+            format!(
+                "Incremental sync, {} changes on {users} users: wall",
+                n(self.sizes.changes)
+            ),
             secs("incremental.wall").unwrap_or_else(dash),
             "< 1 s".into(),
             verdict(below("incremental.wall", 1000.0)).into(),
@@ -674,7 +764,10 @@ impl Report<'_> {
             "".into(),
         ]);
         rows.push([
-            format!("50 rules for {} changed users (read by id + evaluate)", n(self.sizes.rule_changed)),
+            format!(
+                "50 rules for {} changed users (read by id + evaluate)",
+                n(self.sizes.rule_changed)
+            ),
             ms("rules_incremental").unwrap_or_else(dash),
             "< 50 ms".into(),
             verdict(below("rules_incremental", 50.0)).into(),
@@ -697,14 +790,23 @@ impl Report<'_> {
                 verdict(below(&key, 50.0)).into(),
             ]);
         }
-        rows.push(["App cold start to an interactive window".into(), dash(), "< 1.5 s".into(), "not measured".into()]);
+        rows.push([
+            "App cold start to an interactive window".into(),
+            dash(),
+            "< 1.5 s".into(),
+            "not measured".into(),
+        ]);
 
         let mut md = String::new();
         md.push_str(&format!(
             "Measured {} on {}{}. Median of {} run(s) (search: {} runs), min–max in brackets.\n\n",
             today(),
             machine(),
-            if self.opts.quick { " — **quick smoke run, tiny sizes: not a measurement**" } else { "" },
+            if self.opts.quick {
+                " — **quick smoke run, tiny sizes: not a measurement**"
+            } else {
+                ""
+            },
             self.opts.runs,
             self.sizes.search_runs,
         ));
@@ -734,14 +836,28 @@ fn machine() -> String {
     let cpuinfo = read("/proc/cpuinfo");
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, v)| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix("model name")?
+                .split_once(':')
+                .map(|(_, v)| v.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mem_gib = read("/proc/meminfo")
         .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:")?.split_whitespace().next()?.parse::<f64>().ok())
+        .find_map(|l| {
+            l.strip_prefix("MemTotal:")?
+                .split_whitespace()
+                .next()?
+                .parse::<f64>()
+                .ok()
+        })
         .map_or_else(|| "?".into(), |kb| format!("{:.0}", kb / 1024.0 / 1024.0));
-    let load = read("/proc/loadavg").split_whitespace().next().unwrap_or("?").to_string();
+    let load = read("/proc/loadavg")
+        .split_whitespace()
+        .next()
+        .unwrap_or("?")
+        .to_string();
     format!("{model}, {cores} cores, {mem_gib} GiB RAM, load average {load} (shared machine)")
 }
 

@@ -7,7 +7,15 @@
 //! - `screenshots`: refresh `docs/screenshots/*.png` from the real window (for the README).
 //! - `bench`: measure sync, rules and search against the emulator; write BENCHMARKS.md.
 
+#[cfg(target_os = "linux")]
 mod bench;
+/// Peak memory comes from Linux's `wait4` rusage; elsewhere the bench says so.
+#[cfg(not(target_os = "linux"))]
+mod bench {
+    pub fn run(_: &[String]) -> crate::run::Result {
+        Err("cargo xtask bench measures with Linux's wait4 rusage; run it on Linux".into())
+    }
+}
 mod demo;
 mod run;
 mod setup;
