@@ -47,7 +47,10 @@ fn main() -> Result {
 }
 
 fn sample(name: &str, started: Instant) {
-    println!("sample {name} {:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    println!(
+        "sample {name} {:.3}",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -123,11 +126,18 @@ fn mutate(dir: &DataDir, control: &str, count: usize) -> Result {
                 "city": "Berlin",
                 "accountEnabled": true,
             });
-            check(http.post(format!("{control}/users")).json(&user).send().await?).await?;
+            check(
+                http.post(format!("{control}/users"))
+                    .json(&user)
+                    .send()
+                    .await?,
+            )
+            .await?;
         }
         for (n, id) in picked.iter().enumerate() {
             let request = if n < updates {
-                let patch = json!({ "jobTitle": format!("Bench Title {stamp}-{n}"), "city": "Paris" });
+                let patch =
+                    json!({ "jobTitle": format!("Bench Title {stamp}-{n}"), "city": "Paris" });
                 http.patch(format!("{control}/users/{id}")).json(&patch)
             } else if n % 2 == 0 {
                 http.post(format!("{control}/users/{id}/soft-delete"))
@@ -182,7 +192,9 @@ fn fifty_rules() -> Vec<String> {
     let titles = ["Analyst", "Engineer", "Manager", "Director", "Lead"];
     let mut rules = Vec::new();
     for d in departments {
-        rules.push(format!(r#"user.department -eq "{d}" -and user.accountEnabled -eq true"#));
+        rules.push(format!(
+            r#"user.department -eq "{d}" -and user.accountEnabled -eq true"#
+        ));
     }
     for c in cities {
         rules.push(format!(
@@ -206,7 +218,9 @@ fn fifty_rules() -> Vec<String> {
     rules.push(r#"user.accountEnabled -eq false"#.into());
     rules.push(r#"user.mail -endsWith "@fabrikam.example""#.into());
     rules.push(r#"user.jobTitle -match "^(Senior )?Manager$""#.into());
-    rules.push(r#"user.mobilePhone -ne null -and user.city -in ["Seattle", "Redmond", "Toronto"]"#.into());
+    rules.push(
+        r#"user.mobilePhone -ne null -and user.city -in ["Seattle", "Redmond", "Toronto"]"#.into(),
+    );
     rules.push(r#"user.surname -startsWith "N" -or user.givenName -startsWith "A""#.into());
     rules.push(r##"user.userPrincipalName -contains "#EXT#""##.into());
     rules.push(r#"user.department -ne "IT" -and user.jobTitle -eq "Director""#.into());
