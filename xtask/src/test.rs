@@ -88,6 +88,11 @@ pub fn run() -> Result {
         libtest(run::cargo().args(["test", "--workspace"])),
     );
 
+    // Tiny sizes, one run each, debug build (already built by the tests): fails on errors, never
+    // on timings, so the harness keeps working between real benchmark runs.
+    run::step("benchmark harness smoke run (cargo xtask bench --quick)");
+    tally.check("bench --quick", crate::bench::run(&["--quick".to_string()]));
+
     // Built after the workspace tests: `cargo test` links the app with Tauri's `test` feature,
     // and the window under test must be the real build.
     // The scripted browser signs in to the test tenants (tests/src/tenant.rs).

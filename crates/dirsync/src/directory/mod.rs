@@ -7,12 +7,14 @@
 //! ([`search`], [`get`], [`export_csv`]) serves the Directory page and the CLI.
 
 mod apply;
+mod bulk;
 mod export;
 mod query;
 
 use serde::Serialize;
 
 pub use apply::{apply_remove, apply_upsert, remap_all, save_mapping, MappingSaved};
+pub use bulk::BulkLoad;
 pub use export::{export_csv, export_csv_matching};
 pub use query::{all_ids, count, get, sample_values, search};
 

@@ -41,25 +41,44 @@ pub fn search(conn: &Connection, query: &Query) -> Result<Page<UserSummary>, Dir
     let added: Vec<String> = mapping.added_rows().map(|r| r.field.clone()).collect();
     let fts = match_expression(&query.text);
 
-    let mut args: Vec<SqlValue> = Vec::new();
-    let filter = match &fts {
-        Some(expr) => {
-            args.push(SqlValue::Text(expr.clone()));
-            "WHERE u.seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1)"
-        }
-        None => "",
-    };
     // The index holds exactly one row per user (triggers), so matches are counted there directly.
+    let users: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
     let total: i64 = match &fts {
         Some(expr) => conn.query_row(
             "SELECT count(*) FROM users_fts WHERE users_fts MATCH ?1",
             [expr],
             |r| r.get(0),
         )?,
-        None => conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?,
+        None => users,
+    };
+    let (sort_expr, sort_arg) = sort_expression(&query.sort);
+
+    // Two ways to a page: fetch every match and sort them (cheap when matches are few), or walk the
+    // sort column's index in order, keeping matching entries until the page is full (cheap when
+    // matches are many: "a" matches a third of the directory). Walking reads about
+    // window × users / total index entries, fetching reads `total` rows: walk when that is fewer.
+    let window = query
+        .offset
+        .saturating_add(query.limit)
+        .min(i64::MAX as u64) as i64;
+    let walk_index = sort_arg.is_none()
+        && sort_expr != "u.added_at"
+        && sort_expr != "u.changed_at" // their indexes are not in the list's (IS NULL, NOCASE) order
+        && total.saturating_mul(total) >= window.saturating_mul(users);
+    let mut args: Vec<SqlValue> = Vec::new();
+    let filter = match &fts {
+        Some(expr) => {
+            args.push(SqlValue::Text(expr.clone()));
+            if walk_index {
+                // `+` keeps SQLite from looking the matches up by rowid, so it walks the index.
+                "WHERE +u.seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1)"
+            } else {
+                "WHERE u.seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1)"
+            }
+        }
+        None => "",
     };
 
-    let (sort_expr, sort_arg) = sort_expression(&query.sort);
     if let Some(arg) = sort_arg {
         args.push(SqlValue::Text(arg));
     }

@@ -36,6 +36,8 @@ impl Stage {
         // Scratch data: durability buys nothing, a crash discards it anyway.
         conn.pragma_update(None, "journal_mode", "MEMORY")?;
         conn.pragma_update(None, "synchronous", "OFF")?;
+        // Only this connection ever opens the file: no file lock taken and released per statement.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         conn.execute_batch(
             "CREATE TABLE items (
                  id      TEXT PRIMARY KEY,
@@ -153,6 +155,12 @@ impl Stage {
         self.conn
             .query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0))
             .map(|n| n as u64)
+    }
+
+    /// Opens the transaction that holds the apply phase's change records: one commit for them all
+    /// instead of one per record (the stage is scratch; it is discarded, never committed, at the end).
+    pub(crate) fn begin_apply(&mut self) -> rusqlite::Result<()> {
+        self.conn.execute_batch("BEGIN")
     }
 
     /// Records a change (applied or would-be) until the run's outcome is known.
