@@ -41,6 +41,18 @@ fn fast_schedule() -> Options {
     }
 }
 
+/// A daily time that passed a moment ago today: two minutes ago, or midnight in the first two
+/// minutes of the day (two minutes ago would be yesterday's slot, and the next one today).
+fn passed_today() -> String {
+    let now = Local::now();
+    let earlier = now - TimeDelta::minutes(2);
+    if earlier.date_naive() == now.date_naive() {
+        earlier.format("%H:%M").to_string()
+    } else {
+        "00:00".to_string()
+    }
+}
+
 async fn settings_page(w: &Window) {
     w.open_page("settings").await;
     w.find("#schedule:not([aria-busy])").await;
@@ -49,6 +61,7 @@ async fn settings_page(w: &Window) {
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "drives the real window: run with `cargo xtask test`"]
 async fn a_missed_daily_slot_runs_once_with_trigger_schedule() {
+    let started_on = Local::now().date_naive();
     let tenant = Tenant::start(12);
     let notifications = NotificationServer::start().await;
     let prepare = |dir: &Path| {
@@ -64,10 +77,10 @@ async fn a_missed_daily_slot_runs_once_with_trigger_schedule() {
                 [two_days_ago],
             )
             .unwrap();
-        let daily_at = (Local::now() - TimeDelta::minutes(2))
-            .format("%H:%M")
-            .to_string();
-        set(dir, &[("sync_mode", "recurring"), ("daily_at", &daily_at)]);
+        set(
+            dir,
+            &[("sync_mode", "recurring"), ("daily_at", &passed_today())],
+        );
     };
     window::run_opts("schedule_catch_up", fast_schedule(), prepare, async |w| {
         let store = Store::open(&w.data_dir().join(dirsync::datadir::DATABASE_FILE)).unwrap();
@@ -85,16 +98,22 @@ async fn a_missed_daily_slot_runs_once_with_trigger_schedule() {
             scheduled, 1,
             "one catch-up run, not one per missed day: {all:?}"
         );
-        // The status line and Settings show the next run: tomorrow at the daily time.
+        // The status line and Settings show the next run: tomorrow at the daily time (or
+        // "today" if midnight passed while the test ran).
+        let day = if Local::now().date_naive() == started_on {
+            "tomorrow"
+        } else {
+            "today"
+        };
         let next = w
             .wait_for_text_containing("#status-next", "Next sync")
             .await;
-        assert!(next.contains("tomorrow"), "{next}");
+        assert!(next.contains(day), "{next}");
         settings_page(w).await;
         let status = w
             .wait_for_text_containing("#schedule-status", "Next sync")
             .await;
-        assert!(status.contains("tomorrow"), "{status}");
+        assert!(status.contains(day), "{status}");
         w.client()
             .execute(
                 "document.getElementById('schedule').scrollIntoView()",
@@ -138,10 +157,10 @@ async fn a_scheduled_run_that_needs_sign_in_notifies() {
                 [two_days_ago],
             )
             .unwrap();
-        let daily_at = (Local::now() - TimeDelta::minutes(2))
-            .format("%H:%M")
-            .to_string();
-        set(dir, &[("sync_mode", "recurring"), ("daily_at", &daily_at)]);
+        set(
+            dir,
+            &[("sync_mode", "recurring"), ("daily_at", &passed_today())],
+        );
     };
     window::run_opts("schedule_sign_in", fast_schedule(), prepare, async |_w| {
         let body = notifications

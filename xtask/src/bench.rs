@@ -360,6 +360,9 @@ impl Tools {
             ("tenant", emu.tenant_id.as_str()),
             ("client_id", emu.client_id.as_str()),
             ("graph_url", emu.base.as_str()),
+            // The whole tenant, guests included (the default scope syncs members only), so the
+            // sync stores every user the floor reads.
+            ("sync_scope", "user.objectId -ne null"),
         ] {
             self.dirsync(&dir, &["config", "set", k, v])?;
         }

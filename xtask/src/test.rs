@@ -2,8 +2,11 @@
 //! summary line `N passed, N failed` (fmt and clippy count as one check each).
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::run::{self, Result};
 use crate::setup;
@@ -179,6 +182,11 @@ struct TestOutcome {
 }
 
 /// Runs a `cargo test` command, echoing its output and adding up libtest's `test result:` lines.
+///
+/// The command runs in its own process group and the run ends when the command exits, not when
+/// its output closes: services a D-Bus session starts on demand (the desktop portals, the
+/// accessibility bus) outlive `dbus-run-session`, inherit stdout and stderr, and would keep this
+/// reader, and CI's own pipe, waiting forever. Whatever is left of the group is ended afterwards.
 fn libtest(cmd: &mut Command) -> TestOutcome {
     let mut outcome = TestOutcome {
         passed: 0,
@@ -188,7 +196,12 @@ fn libtest(cmd: &mut Command) -> TestOutcome {
     };
     println!("$ {cmd:?}");
     let started = Instant::now();
-    let mut child = match cmd.stdout(Stdio::piped()).spawn() {
+    let spawned = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
         Ok(child) => child,
         Err(e) => {
             outcome.exit = Err(format!("cannot start: {e}"));
@@ -196,15 +209,41 @@ fn libtest(cmd: &mut Command) -> TestOutcome {
         }
     };
     let stdout = child.stdout.take().expect("stdout is piped");
-    for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+    let (tx, lines) = mpsc::channel::<String>();
+    // Detached: after the group is ended it sees EOF; if a stray process still holds the pipe,
+    // it is simply left behind when xtask exits.
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(|l| l.ok()) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut echo = |line: String| {
         println!("{line}");
         if let Some(rest) = line.trim().strip_prefix("test result: ") {
             outcome.passed += count(rest, "passed");
             outcome.failed += count(rest, "failed");
             outcome.ignored += count(rest, "ignored");
         }
+    };
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) => {}
+            Err(e) => break Err(e),
+        }
+        match lines.recv_timeout(Duration::from_millis(200)) {
+            Ok(line) => echo(line),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break child.wait(),
+        }
+    };
+    end_process_group(child.id());
+    // What the command printed just before exiting may still be in the pipe.
+    while let Ok(line) = lines.recv_timeout(Duration::from_millis(300)) {
+        echo(line);
     }
-    let status = child.wait();
     println!("   ({:.0?})", started.elapsed());
     outcome.exit = match status {
         Ok(status) if status.success() => Ok(()),
@@ -212,6 +251,22 @@ fn libtest(cmd: &mut Command) -> TestOutcome {
         Err(e) => Err(e.to_string()),
     };
     outcome
+}
+
+/// Ends what is left of process group `pgid`: TERM, a moment to exit cleanly, then KILL.
+fn end_process_group(pgid: u32) {
+    let signal = |sig: &str| {
+        Command::new("kill")
+            .args([sig, "--", &format!("-{pgid}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if signal("-TERM") {
+        thread::sleep(Duration::from_millis(500));
+        signal("-KILL");
+    }
 }
 
 /// `count("ok. 3 passed; 1 failed; 0 ignored; ...", "failed") == 1`
