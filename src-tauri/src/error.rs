@@ -1,5 +1,9 @@
 //! The one error type commands return. It reaches the UI as `{ "code": ..., "message": ... }`:
 //! `code` is stable for the UI to branch on, `message` is a sentence to show the admin.
+//!
+//! Every message leaving the shell (the UI, events, notifications) goes through [`Error::message`]:
+//! the error's text after the same redaction as the history and its exports, because an error
+//! can quote what a server or a library said, Authorization header and tokens included.
 
 use serde::{ser::SerializeStruct, Serialize, Serializer};
 
@@ -43,6 +47,12 @@ pub enum Error {
 }
 
 impl Error {
+    /// The text the admin sees: [`Display`](std::fmt::Display) with anything credential-shaped
+    /// replaced by `[redacted]`.
+    pub fn message(&self) -> String {
+        dirsync::runs::redact(&self.to_string()).into_owned()
+    }
+
     pub fn code(&self) -> &'static str {
         use dirsync::mapping::MappingError;
         use dirsync::settings::SettingsError;
@@ -113,7 +123,7 @@ impl Serialize for Error {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut s = serializer.serialize_struct("Error", 2)?;
         s.serialize_field("code", self.code())?;
-        s.serialize_field("message", &self.to_string())?;
+        s.serialize_field("message", &self.message())?;
         s.end()
     }
 }
@@ -140,6 +150,50 @@ mod tests {
         ];
         for (error, expected) in cases {
             assert_eq!(serde_json::to_value(&error).unwrap(), expected);
+        }
+    }
+
+    /// A failed run or sign-in whose error quotes a credential (a server echoing the request, a
+    /// library printing a form) reaches the UI with the credential replaced, as in the exports.
+    #[test]
+    fn messages_are_redacted_like_the_exports() {
+        use dirsync::auth::AuthError;
+        use dirsync::graph::GraphError;
+        use dirsync::sync::SyncError;
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhZG1pbiJ9.c2lnbmF0dXJl";
+        let cases = [
+            (
+                Error::Sync(SyncError::Graph(GraphError::Api {
+                    status: 400,
+                    code: "BadRequest".into(),
+                    message: format!("request was GET /users Authorization: Bearer {jwt}"),
+                    request_id: Some("r-1".into()),
+                    location: None,
+                })),
+                // A header value runs to the end of the line, so the request id goes with it.
+                json!({"code": "sync_failed",
+                       "message": "Microsoft Graph answered 400 BadRequest: request was GET /users Authorization: [redacted]"}),
+            ),
+            (
+                Error::Sync(SyncError::SignInRequired(format!(
+                    "renewal refused for refresh_token=0.AXkA-r3fr35h with access_token {jwt}"
+                ))),
+                json!({"code": "sign_in_required",
+                       "message": "Sign-in required: renewal refused for refresh_token=[redacted] with access_token [redacted]"}),
+            ),
+            (
+                Error::Auth(AuthError::Identity {
+                    code: Some("AADSTS7000215".into()),
+                    message: "AADSTS7000215: Invalid client secret. Sent: grant_type=authorization_code&code=0.AAA-c0de&code_verifier=v3r1f13r&client_secret=s3cr3t".into(),
+                }),
+                json!({"code": "sign_in_failed",
+                       "message": "AADSTS7000215: Invalid client secret. Sent: grant_type=authorization_code&code=[redacted]&code_verifier=[redacted]&client_secret=[redacted]"}),
+            ),
+        ];
+        for (error, expected) in cases {
+            let shown = serde_json::to_value(&error).unwrap();
+            assert_eq!(shown, expected);
+            assert_eq!(shown["message"], error.message());
         }
     }
 }

@@ -261,12 +261,12 @@ async fn run_and_wait<R: Runtime>(app: &AppHandle<R>) -> Option<RunOutcomeKind> 
         }
         Err(e) => {
             app.unlisten(listener);
-            tracing::warn!("schedule: the run could not start: {e}");
+            tracing::warn!("schedule: the run could not start: {}", e.message());
             match e.code() {
                 "sync_in_progress" => None,
                 "sign_in_required" => Some(RunOutcomeKind::SignInRequired),
                 _ => Some(RunOutcomeKind::Failed {
-                    reason: dirsync_sentence(&e.to_string()),
+                    reason: dirsync_sentence(&e.message()),
                 }),
             }
         }

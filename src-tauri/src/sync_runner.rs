@@ -287,19 +287,19 @@ fn finished(dir: &DataDir, trigger: Trigger, result: Result<RunRecord, SyncError
             error: None,
         },
         Err(e) => {
-            // The core recorded the failure as the latest run unless it failed before starting one.
+            // The core recorded the failure as the latest run unless it failed before starting one
+            // (the history keeps the redacted text, so compare with that).
+            let error = Error::Sync(e);
+            let message = error.message();
             let recorded = Store::open_in(dir)
                 .ok()
                 .and_then(|s| runs::latest(s.conn()).ok().flatten())
-                .filter(|r| {
-                    r.status == RunStatus::Failed && r.error.as_deref() == Some(&*e.to_string())
-                });
-            let error = Error::Sync(e);
+                .filter(|r| r.status == RunStatus::Failed && r.error.as_deref() == Some(&*message));
             FinishedDto {
                 trigger,
                 run: recorded.as_ref().map(RunDto::from),
                 error_code: Some(error.code().to_string()),
-                error: Some(error.to_string()),
+                error: Some(message),
             }
         }
     }

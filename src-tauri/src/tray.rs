@@ -214,7 +214,7 @@ mod imp {
                 if let Err(e) = sync_runner::start_run(app, Trigger::Manual, RunOptions::default())
                 {
                     // No window may be showing: say it where the admin is looking.
-                    crate::lifecycle::notify_text(app, "Sync could not start", &e.to_string());
+                    crate::lifecycle::notify_text(app, "Sync could not start", &e.message());
                 }
             }
             OPEN => crate::lifecycle::show_main(app),

@@ -83,7 +83,7 @@ pub fn sign_in(args: SignInArgs) -> ExitCode {
         };
         let show_url = |why: Option<String>| {
             if let Some(why) = why {
-                eprintln!("dirsync: {why}");
+                eprintln!("dirsync: {}", crate::context::shown(why));
             }
             println!("Open this URL in a browser to sign in:\n{}", pending.url());
             let _ = std::io::stdout().flush();

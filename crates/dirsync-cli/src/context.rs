@@ -34,6 +34,12 @@ pub fn open_store() -> Result<Store, String> {
 
 /// Prints `dirsync: <error>` on stderr and returns the given exit code.
 pub fn fail(err: impl Display, code: Exit) -> ExitCode {
-    eprintln!("dirsync: {err}");
+    eprintln!("dirsync: {}", shown(err));
     code.into()
+}
+
+/// An error's text as the CLI shows it: through the same redaction as the history and its
+/// exports, since an error can quote a server's answer or a request, credentials included.
+pub fn shown(err: impl Display) -> String {
+    dirsync::runs::redact(&err.to_string()).into_owned()
 }

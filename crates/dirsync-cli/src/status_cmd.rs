@@ -19,7 +19,7 @@ pub struct StatusArgs {
 }
 
 pub fn run(args: StatusArgs) -> ExitCode {
-    let status = match DataDir::resolve()
+    let mut status = match DataDir::resolve()
         .map_err(|e| e.to_string())
         .and_then(|d| Auth::new(d).map_err(|e| e.to_string()))
         .and_then(|a| a.status().map_err(|e| e.to_string()))
@@ -27,6 +27,8 @@ pub fn run(args: StatusArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(e, EXIT_FAILED),
     };
+    // Why a sign-in is needed may quote the identity platform's answer.
+    status.reason = status.reason.map(crate::context::shown);
     let sync_status = sync_state();
     if args.json {
         let mut v = serde_json::to_value(&status).expect("status serializes");

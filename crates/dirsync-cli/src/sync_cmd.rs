@@ -14,7 +14,7 @@ use dirsync::settings;
 use dirsync::store::Store;
 use dirsync::sync::{self, CancelToken, Phase, Progress, SyncError, SyncOptions};
 
-use crate::context::{fail, Exit, EXIT_FAILED};
+use crate::context::{fail, shown, Exit, EXIT_FAILED};
 
 #[derive(Args)]
 pub struct SyncArgs {
@@ -109,7 +109,7 @@ pub fn run(args: SyncArgs) -> ExitCode {
                 _ => EXIT_FAILED,
             };
             if args.json {
-                let v = serde_json::json!({ "status": "failed", "error": e.to_string() });
+                let v = serde_json::json!({ "status": "failed", "error": shown(&e) });
                 println!("{v}");
             }
             match code {

@@ -128,7 +128,8 @@ impl From<&AuthError> for AuthErrorView {
     fn from(e: &AuthError) -> Self {
         Self {
             code: crate::error::auth_code(e),
-            message: e.to_string(),
+            // Redacted like every error the UI shows (`Error::message`).
+            message: dirsync::runs::redact(&e.to_string()).into_owned(),
             admin_consent_url: match e {
                 AuthError::AdminConsentRequired {
                     admin_consent_url, ..
@@ -265,8 +266,9 @@ pub async fn start_sign_in<R: Runtime>(
         let error = match &outcome {
             Ok(_) | Err(AuthError::Cancelled) => None,
             Err(e) => {
-                tracing::warn!("sign-in failed: {e}");
-                Some(AuthErrorView::from(e))
+                let view = AuthErrorView::from(e);
+                tracing::warn!("sign-in failed: {}", view.message);
+                Some(view)
             }
         };
         announce(&task_app, error).await;
