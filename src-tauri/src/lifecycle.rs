@@ -137,13 +137,27 @@ fn explain_once<R: Runtime>(app: &AppHandle<R>) {
     );
 }
 
+/// How long [`show_main`] waits for the window to be shown and restored before focusing it.
+const SHOW_PATIENCE: Duration = Duration::from_secs(2);
+
 /// Shows, restores and focuses the main window.
 pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
-    if let Some(window) = app.get_webview_window(MAIN) {
-        let _ = window.show();
-        let _ = window.unminimize();
+    let Some(window) = app.get_webview_window(MAIN) else {
+        return;
+    };
+    let _ = window.show();
+    let _ = window.unminimize();
+    // Show and restore take effect a round trip later, and on Linux (tao) a focus request for a
+    // window that is still hidden or minimized is dropped: focus once they took effect.
+    tauri::async_runtime::spawn(async move {
+        let deadline = Instant::now() + SHOW_PATIENCE;
+        let pending =
+            || !window.is_visible().unwrap_or(true) || window.is_minimized().unwrap_or(false);
+        while pending() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         let _ = window.set_focus();
-    }
+    });
 }
 
 /// **Pause daily sync** / **Resume daily sync**.

@@ -255,6 +255,92 @@ impl X11 {
         }
     }
 
+    /// Iconifies the window as a window manager does (ICCCM: the manager unmaps it); GTK then
+    /// reports the window minimized. Xvfb has no manager to do it for us.
+    pub fn iconify(&self, window: x11::xlib::Window) {
+        unsafe {
+            x11::xlib::XUnmapWindow(self.display, window);
+            x11::xlib::XSync(self.display, x11::xlib::False);
+        }
+    }
+
+    /// Maps a plain window titled `title`, standing in for another program, and gives it the
+    /// input focus.
+    pub async fn another_program_with_focus(&self, title: &str) -> x11::xlib::Window {
+        let window = unsafe {
+            let root = x11::xlib::XDefaultRootWindow(self.display);
+            let w = x11::xlib::XCreateSimpleWindow(self.display, root, 0, 0, 200, 100, 0, 0, 0);
+            let name = CString::new(title).unwrap();
+            x11::xlib::XStoreName(self.display, w, name.as_ptr());
+            x11::xlib::XMapWindow(self.display, w);
+            x11::xlib::XSync(self.display, x11::xlib::False);
+            w
+        };
+        // Focusing a window that is not viewable yet is an X protocol error.
+        self.wait_shown(window, true).await;
+        unsafe {
+            x11::xlib::XSetInputFocus(
+                self.display,
+                window,
+                x11::xlib::RevertToParent,
+                x11::xlib::CurrentTime,
+            );
+            x11::xlib::XSync(self.display, x11::xlib::False);
+        }
+        assert!(
+            self.has_focus(window),
+            "the stand-in program did not get the focus"
+        );
+        window
+    }
+
+    /// True when the keyboard focus is on `window` or inside it.
+    pub fn has_focus(&self, window: x11::xlib::Window) -> bool {
+        unsafe {
+            let (mut focused, mut revert) = (0, 0);
+            x11::xlib::XGetInputFocus(self.display, &mut focused, &mut revert);
+            let root = x11::xlib::XDefaultRootWindow(self.display);
+            // Walk up from the focused window: GTK may focus a child of its toplevel.
+            let mut current = focused;
+            while current != 0 && current != root && current != x11::xlib::PointerRoot as u64 {
+                if current == window {
+                    return true;
+                }
+                let (mut root_ret, mut parent) = (0, 0);
+                let mut children: *mut x11::xlib::Window = std::ptr::null_mut();
+                let mut count = 0u32;
+                if x11::xlib::XQueryTree(
+                    self.display,
+                    current,
+                    &mut root_ret,
+                    &mut parent,
+                    &mut children,
+                    &mut count,
+                ) == 0
+                {
+                    return false;
+                }
+                if !children.is_null() {
+                    x11::xlib::XFree(children.cast());
+                }
+                current = parent;
+            }
+            false
+        }
+    }
+
+    /// Waits until the keyboard focus is on `window` (or inside it).
+    pub async fn wait_focused(&self, window: x11::xlib::Window) {
+        let deadline = Instant::now() + PATIENCE;
+        while !self.has_focus(window) {
+            assert!(
+                Instant::now() < deadline,
+                "the window did not get the keyboard focus within {PATIENCE:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Asks the window to close as a window manager's close button does.
     pub fn request_close(&self, window: x11::xlib::Window) {
         let protocols = self.atom("WM_PROTOCOLS");

@@ -39,7 +39,7 @@ pub async fn run_with(name: &str, prepare: impl FnOnce(&Path), test: impl AsyncF
 }
 
 /// How the app is started, beyond the defaults every test gets (a fresh data directory, the
-/// 0600 token file store instead of a keychain, private XDG directories).
+/// 0600 token file store instead of a keychain, a private HOME and XDG directories).
 #[derive(Debug, Default, Clone)]
 pub struct Options {
     /// Use this data directory instead of a fresh one, e.g. to start the app again on the
@@ -50,6 +50,8 @@ pub struct Options {
     pub browser: Option<PathBuf>,
     /// More environment for the app.
     pub env: Vec<(String, std::ffi::OsString)>,
+    /// Command-line arguments for the app (e.g. start at login's `--minimized`).
+    pub args: Vec<String>,
 }
 
 /// Like [`run_with`], with [`Options`].
@@ -83,7 +85,7 @@ pub struct Window {
     client: Client,
     name: String,
     data_dir: PathBuf,
-    _home: TempDir,
+    home: TempDir,
     _driver: Driver,
 }
 
@@ -103,7 +105,7 @@ impl Window {
         prepare(&data_dir);
 
         let driver = Driver::start(home.path(), &data_dir, &options);
-        let caps = json!({ "tauri:options": { "application": app, "args": [] } });
+        let caps = json!({ "tauri:options": { "application": app, "args": options.args } });
         let Value::Object(caps) = caps else {
             unreachable!()
         };
@@ -133,7 +135,7 @@ impl Window {
             client,
             name: name.to_string(),
             data_dir,
-            _home: home,
+            home,
             _driver: driver,
         }
     }
@@ -141,6 +143,12 @@ impl Window {
     /// The `DIRSYNC_DATA_DIR` the app was started with.
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone()
+    }
+
+    /// The app's `HOME` (and the parent of its XDG directories): a temp dir, so nothing the app
+    /// writes for the desktop (start at login's autostart entry) reaches the real home.
+    pub fn home(&self) -> PathBuf {
+        self.home.path().to_path_buf()
     }
 
     pub fn client(&self) -> &Client {
@@ -310,6 +318,8 @@ impl Driver {
             .arg("--native-driver")
             .arg(&native)
             .env(dirsync::datadir::DATA_DIR_ENV, data_dir)
+            // auto-launch writes $HOME/.config/autostart whatever XDG_CONFIG_HOME says.
+            .env("HOME", home)
             .env("XDG_DATA_HOME", xdg("xdg-data"))
             .env("XDG_CONFIG_HOME", xdg("xdg-config"))
             .env("XDG_CACHE_HOME", xdg("xdg-cache"))

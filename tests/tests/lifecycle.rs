@@ -1,6 +1,8 @@
 //! Issue 8 through the real app: the daily schedule starts a run recorded with trigger
 //! "schedule" (and notifies); closing the window hides it only where a tray shows the app,
-//! otherwise it quits; Quit from the tray exits; a second launch hands over to the first.
+//! otherwise it quits; Quit from the tray exits; a second launch hands over to the first (the
+//! real single-instance plugin on the test's session bus) and brings its window forward; Start
+//! at login writes and removes the autostart entry, which starts the app hidden in the tray.
 //!
 //! Xvfb has no panel: the tests that need one start a stand-in StatusNotifier host on their
 //! session bus (`desktop::TrayHost`) and read and click the tray menu over D-Bus, as a panel
@@ -267,17 +269,7 @@ async fn with_a_tray_closing_hides_the_window_the_tray_reopens_it_and_quit_exits
         wait_for_menu_entry(&host, "Pause daily sync").await;
         x.request_close(window);
         x.wait_shown(window, false).await;
-        let second = app.launch_again().await;
-        assert!(
-            second.success(),
-            "the second launch exits cleanly: {second}"
-        );
-        x.wait_shown(window, true).await;
-        assert_eq!(
-            AppProcess::all_for(&w.data_dir()),
-            vec![app],
-            "still one app"
-        );
+        hand_over(w, &x, app, window).await;
         assert_eq!(
             notifications.shown().len(),
             1,
@@ -289,6 +281,23 @@ async fn with_a_tray_closing_hides_the_window_the_tray_reopens_it_and_quit_exits
         app.wait_exit("Quit in the tray menu").await;
     })
     .await;
+}
+
+/// Launches the app a second time: that launch exits with success, the running app's window is
+/// shown with the keyboard focus, and there is still one app.
+async fn hand_over(w: &Window, x: &X11, app: AppProcess, window: x11::xlib::Window) {
+    let second = app.launch_again().await;
+    assert!(
+        second.success(),
+        "the second launch exits cleanly: {second}"
+    );
+    x.wait_shown(window, true).await;
+    x.wait_focused(window).await;
+    assert_eq!(
+        AppProcess::all_for(&w.data_dir()),
+        vec![app],
+        "still one app"
+    );
 }
 
 async fn close_and_expect_exit(w: &Window) {
@@ -360,4 +369,145 @@ async fn quit_during_a_sync_cancels_it_and_waits_until_it_stopped() {
         assert!(run.ended_at.is_some(), "{run:?}");
     })
     .await;
+}
+
+/// Single instance (issue 8) with the real plugin on the test's session bus: a second launch
+/// exits at once with success and brings the running app's window forward, restored and
+/// focused, even when it was iconified and another program had the focus.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn a_second_launch_hands_over_and_brings_the_iconified_window_forward() {
+    window::run("single_instance", async |w| {
+        w.wait_for_page("directory").await;
+        let app = AppProcess::find(&w.data_dir()).await;
+        let x = X11::open();
+        let window = x.main_window(app).await;
+        x.wait_shown(window, true).await;
+
+        // Another program has the focus, and the window is iconified.
+        let other = x.another_program_with_focus("Another program").await;
+        x.iconify(window);
+        x.wait_shown(window, false).await;
+        assert!(!x.has_focus(window));
+
+        hand_over(w, &x, app, window).await;
+        assert!(!x.has_focus(other));
+        // The page itself is shown and has the focus again.
+        let page = w
+            .client()
+            .execute(
+                "return [document.visibilityState, document.hasFocus()]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(page, serde_json::json!(["visible", true]));
+    })
+    .await;
+}
+
+/// Start at login (issue 8), offered once Recurring is chosen: turning it on writes the XDG
+/// autostart entry that starts this very app with `--minimized`; turning it off removes it. The
+/// app's HOME is the test's temp dir (auto-launch writes `$HOME/.config/autostart`).
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn start_at_login_writes_the_autostart_entry_and_removes_it() {
+    window::run("start_at_login", async |w| {
+        let entry = w
+            .home()
+            .join(".config/autostart")
+            .join("Directory Sync.desktop");
+        let store = Store::open(&w.data_dir().join(dirsync::datadir::DATABASE_FILE)).unwrap();
+        let app = AppProcess::find(&w.data_dir()).await;
+        let exe = std::fs::read_link(format!("/proc/{}/exe", app.pid)).unwrap();
+        settings_page(w).await;
+        let login = w.find("#schedule-login").await;
+        assert!(
+            !login.is_displayed().await.unwrap(),
+            "offered only with Recurring"
+        );
+
+        w.click("#sync-mode-recurring").await;
+        wait_displayed(w, "#schedule-login").await;
+        w.click("#schedule-login").await;
+        wait_for_file(&entry, true).await;
+        let desktop = std::fs::read_to_string(&entry).unwrap();
+        let exec = desktop
+            .lines()
+            .find_map(|l| l.strip_prefix("Exec="))
+            .unwrap_or_else(|| panic!("no Exec line:\n{desktop}"));
+        assert_eq!(
+            exec.split_whitespace().collect::<Vec<_>>(),
+            [exe.to_str().unwrap(), "--minimized"],
+            "{desktop}"
+        );
+        assert!(desktop.contains("Type=Application"), "{desktop}");
+        assert_eq!(settings::get(&store, "start_at_login").unwrap(), "true");
+
+        // Shown as on after the page is drawn again.
+        w.open_page("directory").await;
+        settings_page(w).await;
+        assert!(w.find("#schedule-login").await.is_selected().await.unwrap());
+
+        w.click("#schedule-login").await;
+        wait_for_file(&entry, false).await;
+        assert_eq!(settings::get(&store, "start_at_login").unwrap(), "false");
+    })
+    .await;
+}
+
+/// What the autostart entry starts: `dirsync-app --minimized` with a daily schedule and a tray
+/// comes up hidden in the tray, running, and Open Directory Sync shows the window.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn started_at_login_the_app_waits_hidden_in_the_tray() {
+    let host = TrayHost::start().await;
+    let options = Options {
+        args: vec!["--minimized".into()],
+        ..Options::default()
+    };
+    window::run_opts("start_minimized", options, recurring, async |w| {
+        let app = AppProcess::find(&w.data_dir()).await;
+        let x = X11::open();
+        let window = x.main_window(app).await;
+        // Up, with its page drawn and its tray item registered, and the window never shown.
+        w.wait_for_page("directory").await;
+        host.item().await;
+        assert!(
+            !x.is_shown(window),
+            "started at login, the window stays hidden"
+        );
+        host.click("Open Directory Sync").await;
+        x.wait_shown(window, true).await;
+        x.wait_focused(window).await;
+    })
+    .await;
+}
+
+async fn wait_displayed(w: &Window, css: &str) {
+    let deadline = std::time::Instant::now() + dirsync_e2e::desktop::PATIENCE;
+    while !w.find(css).await.is_displayed().await.unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`{css}` is still hidden"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_for_file(path: &Path, exists: bool) {
+    let deadline = std::time::Instant::now() + dirsync_e2e::desktop::PATIENCE;
+    while path.exists() != exists {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} {}",
+            path.display(),
+            if exists {
+                "was never written"
+            } else {
+                "is still there"
+            }
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

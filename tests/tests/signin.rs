@@ -57,6 +57,7 @@ fn app_on(dir: &Path, browser: PathBuf) -> Options {
         browser: Some(browser),
         // Two app starts in one test: never let the second hand over to a lingering first.
         env: vec![("DIRSYNC_E2E_NO_SINGLE_INSTANCE".into(), "1".into())],
+        ..Options::default()
     }
 }
 
