@@ -246,3 +246,66 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Issue 4: where no keychain answers, the refresh token goes to the 0600 file and the window
+/// says so, once in the notices after sign-in and in Settings › Tenant. The app chooses its
+/// token store itself here (`DIRSYNC_TOKEN_STORE=auto`); the test's session bus has no Secret
+/// Service, as on a headless Linux machine.
+#[tokio::test(flavor = "current_thread")]
+#[ignore = "drives the real window: run with `cargo xtask test`"]
+async fn without_a_keychain_the_window_says_the_sign_in_is_kept_in_a_file() {
+    let bus = zbus::Connection::session()
+        .await
+        .expect("a session bus (run under dbus-run-session)");
+    let dbus = zbus::fdo::DBusProxy::new(&bus).await.unwrap();
+    let mut names = dbus.list_names().await.unwrap();
+    names.extend(dbus.list_activatable_names().await.unwrap());
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.as_str() == "org.freedesktop.secrets"),
+        "this session bus offers a Secret Service, so no fallback can be observed: {names:?}"
+    );
+
+    let tenant = Tenant::start(5);
+    let expected = tenant.expected_account().clone();
+    let options = Options {
+        env: vec![("DIRSYNC_TOKEN_STORE".into(), "auto".into())],
+        ..Options::default()
+    };
+    let prepare = |dir: &Path| {
+        tenant.signed_in(dir);
+    };
+    window::run_opts(
+        "token_file_warning",
+        options,
+        prepare,
+        async |w: &Window| {
+            let file = w.data_dir().join(FALLBACK_FILE);
+            let notice = w
+                .wait_for_text_containing("#storage-warning", "No OS keychain")
+                .await;
+            assert!(
+                notice.contains(&file.display().to_string()),
+                "the notice names the file: {notice}"
+            );
+            // Still signed in: the fallback file is the one the sign-in wrote.
+            w.wait_for_text_containing("#account-tenant", &expected.tenant_name)
+                .await;
+
+            w.open_page("settings").await;
+            w.wait_for_text(
+                "#token-storage",
+                "A file in the data folder that only you can read",
+            )
+            .await;
+            let note = w.text("#token-storage-warning").await;
+            assert_eq!(note, notice);
+            let mode = std::os::unix::fs::PermissionsExt::mode(
+                &std::fs::metadata(&file).unwrap().permissions(),
+            );
+            assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+        },
+    )
+    .await;
+}
