@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use dirsync::schedule::{self, Notification};
+use dirsync::schedule::{self, Notification, ScheduleSettings, SyncMode};
 use dirsync::settings;
 use tauri::{AppHandle, Builder, Manager, RunEvent, Runtime, Window, WindowEvent};
 
@@ -179,11 +179,20 @@ pub fn toggle_pause<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// Turns start at login on or off: the OS entry first, then the setting, so the setting never
-/// claims what the OS does not do.
+/// Whether the OS should start the app at login: Start at login is on and the sync is
+/// Recurring (One-time has nothing to run after a reboot; the setting is kept for when the
+/// admin chooses Recurring again).
+pub fn login_item_wanted(settings: &ScheduleSettings) -> bool {
+    settings.start_at_login && settings.config.mode == SyncMode::Recurring
+}
+
+/// Turns start at login on or off (after the schedule's mode was saved): the OS entry first,
+/// then the setting, so the setting never claims what the OS does not do.
 pub fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Result<(), Error> {
-    apply_login_item(app, enabled).map_err(Error::Invalid)?;
     let state = app.state::<AppState>();
+    let mut wanted = schedule::load(&*state.store()?)?;
+    wanted.start_at_login = enabled;
+    apply_login_item(app, login_item_wanted(&wanted)).map_err(Error::Invalid)?;
     let store = state.store()?;
     settings::set(
         &store,
@@ -193,11 +202,11 @@ pub fn set_start_at_login<R: Runtime>(app: &AppHandle<R>, enabled: bool) -> Resu
     Ok(())
 }
 
-/// Makes the OS login item match the `start_at_login` setting, whoever wrote it (Settings, the
-/// Sync Frequency step, `dirsync config set`). The schedule loop calls this when it sees the
-/// setting change.
-pub fn follow_login_setting<R: Runtime>(app: &AppHandle<R>, enabled: bool) {
-    if let Err(e) = apply_login_item(app, enabled) {
+/// Makes the OS login item match the settings, whoever wrote them (Settings, the Sync Frequency
+/// step, `dirsync config set`). The schedule loop calls this when it sees
+/// [`login_item_wanted`] change.
+pub fn follow_login_setting<R: Runtime>(app: &AppHandle<R>, wanted: bool) {
+    if let Err(e) = apply_login_item(app, wanted) {
         tracing::warn!("{e}");
     }
 }

@@ -192,7 +192,7 @@ fn env_number(name: &str) -> Option<u64> {
 pub struct AppHost<R: Runtime> {
     app: AppHandle<R>,
     catch_up: Option<TimeDelta>,
-    /// The `start_at_login` value the OS login item was last made to match.
+    /// Whether the OS login item was last made to exist (`lifecycle::login_item_wanted`).
     login_seen: Option<bool>,
 }
 
@@ -206,9 +206,10 @@ impl<R: Runtime> ScheduleHost for AppHost<R> {
             let settings = schedule::load(&store)?;
             (settings, runs::schedule_covered_through(store.conn())?)
         };
-        if self.login_seen != Some(settings.start_at_login) {
-            self.login_seen = Some(settings.start_at_login);
-            crate::lifecycle::follow_login_setting(&self.app, settings.start_at_login);
+        let login = crate::lifecycle::login_item_wanted(&settings);
+        if self.login_seen != Some(login) {
+            self.login_seen = Some(login);
+            crate::lifecycle::follow_login_setting(&self.app, login);
         }
         let mut config = settings.config;
         if let Some(delay) = self.catch_up {

@@ -407,8 +407,9 @@ async fn a_second_launch_hands_over_and_brings_the_iconified_window_forward() {
 }
 
 /// Start at login (issue 8), offered once Recurring is chosen: turning it on writes the XDG
-/// autostart entry that starts this very app with `--minimized`; turning it off removes it. The
-/// app's HOME is the test's temp dir (auto-launch writes `$HOME/.config/autostart`).
+/// autostart entry that starts this very app with `--minimized`; One-time or turning it off
+/// removes it. The app's HOME is the test's temp dir (auto-launch writes
+/// `$HOME/.config/autostart`).
 #[tokio::test(flavor = "current_thread")]
 #[ignore = "drives the real window: run with `cargo xtask test`"]
 async fn start_at_login_writes_the_autostart_entry_and_removes_it() {
@@ -443,6 +444,14 @@ async fn start_at_login_writes_the_autostart_entry_and_removes_it() {
         );
         assert!(desktop.contains("Type=Application"), "{desktop}");
         assert_eq!(settings::get(&store, "start_at_login").unwrap(), "true");
+
+        // One-time has nothing to run after a reboot: the entry goes, the choice is kept and
+        // comes back with Recurring.
+        w.click("#sync-mode-one-time").await;
+        wait_for_file(&entry, false).await;
+        assert_eq!(settings::get(&store, "start_at_login").unwrap(), "true");
+        w.click("#sync-mode-recurring").await;
+        wait_for_file(&entry, true).await;
 
         // Shown as on after the page is drawn again.
         w.open_page("directory").await;
