@@ -234,6 +234,42 @@ mod tests {
         );
     }
 
+    /// Why a sign-in is needed (stored when renewal failed for good, possibly quoting the
+    /// identity platform) reaches the account area redacted.
+    #[test]
+    fn the_sign_in_required_reason_reaches_the_ui_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dirsync::store::Store::open_in(&DataDir::at(dir.path()).unwrap()).unwrap();
+        let account = dirsync::account::Account {
+            mode: dirsync::account::AccountMode::User,
+            authority: "https://login.microsoftonline.com".into(),
+            tenant: "organizations".into(),
+            client_id: "c".into(),
+            graph_url: "https://graph.microsoft.com".into(),
+            tenant_id: "t".into(),
+            tenant_name: "Contoso".into(),
+            user_id: None,
+            username: Some("admin@contoso.com".into()),
+            display_name: None,
+            signed_in_at: chrono::Utc::now(),
+            sign_in_required: None,
+        };
+        dirsync::account::save(&store, &account).unwrap();
+        dirsync::account::mark_sign_in_required(
+            &store,
+            "renewal refused (invalid_grant) for refresh_token=0.AXkA-r3fr35h",
+        )
+        .unwrap();
+        drop(store);
+        let window = window_in(dir.path());
+        let status = invoke(&window, "auth_status", json!({})).unwrap();
+        assert_eq!(status["state"], "sign_in_required");
+        assert_eq!(
+            status["reason"],
+            "renewal refused (invalid_grant) for refresh_token=[redacted]"
+        );
+    }
+
     /// Marks a database as written by a future schema version.
     fn rusqlite_user_version(path: &std::path::Path, version: u32) {
         let store = dirsync::store::Store::open(path).unwrap();

@@ -186,7 +186,10 @@ pub async fn view<R: Runtime>(app: &AppHandle<R>) -> Result<AuthView, Error> {
     };
     Ok(AuthView {
         state,
-        reason: status.reason,
+        // Why a sign-in is needed can quote the identity platform; redacted like every error.
+        reason: status
+            .reason
+            .map(|r| dirsync::runs::redact(&r).into_owned()),
         account: status.account.as_ref().map(AccountView::from),
         tenant_configured: demo || !client_id.trim().is_empty(),
         demo,
