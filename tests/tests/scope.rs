@@ -151,6 +151,16 @@ async fn narrower_scope(name: &str, guard_max: Option<usize>) {
                 "within the deletion guard"
             };
             assert!(next.contains(verdict), "{next}");
+            w.client()
+                .execute(
+                    "document.querySelector('#sync-scope').scrollIntoView()",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if guard_max.is_none() {
+                w.snapshot("settings-scope").await;
+            }
 
             // Save asks first, saying what the next sync will do; the rule is then stored.
             w.click("#scope-save").await;

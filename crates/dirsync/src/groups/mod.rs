@@ -9,6 +9,7 @@
 //! ([`scope`]) uses the same language to decide who enters the directory at all.
 
 mod dynamic;
+mod projection;
 pub mod scope;
 
 use std::cmp::Ordering;

@@ -11,7 +11,8 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::dynamic::{compile, parse_raw};
+use super::dynamic::compile;
+use super::projection::for_each_projected;
 use super::{GroupsError, MemberRef, MEMBER_COLUMNS};
 use crate::rules::Rule;
 use crate::settings;
@@ -130,35 +131,22 @@ pub fn preview_scope(conn: &Connection, text: &str) -> Result<ScopePreview, Grou
     let mut kept = 0u64;
     let mut removed = 0u64;
     let mut sample = Vec::new();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT seq, raw, {MEMBER_COLUMNS} FROM users WHERE seq > ?1 ORDER BY seq LIMIT 2000"
-    ))?;
-    let mut after = 0i64;
-    loop {
-        let batch = stmt
-            .query_map([after], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    super::member_ref_at(r, 2)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let Some((last, _, _)) = batch.last() else {
-            break;
-        };
-        after = *last;
-        for (_, raw, who) in batch {
-            if rule.matches(&parse_raw(&who.id, &raw)?) {
+    for_each_projected(
+        conn,
+        &rule.graph_properties(),
+        MEMBER_COLUMNS,
+        |row, user| {
+            if rule.matches(user) {
                 kept += 1;
             } else {
                 removed += 1;
                 if sample.len() < SCOPE_SAMPLE {
-                    sample.push(who);
+                    sample.push(super::member_ref_at(row, 1)?);
                 }
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     let applied = applied(conn)?;
     // As the sync computes it over the directory before the round.
     let guard_threshold = guard_setting(conn, "deletion_guard_max")?
