@@ -1,7 +1,8 @@
 //! Groups page: the group list, a group's members with search, the rule editor's inline check,
-//! live preview and per-person explanation, and saving dynamic and static groups.
+//! live preview and per-person explanation, and saving dynamic and static groups. Settings ›
+//! Sync scope: the rule deciding who enters the directory, previewed and saved.
 
-use dirsync::groups::{self, GroupKind, GroupUpdate, MemberRef};
+use dirsync::groups::{self, GroupKind, GroupUpdate, MemberRef, ScopeState};
 use dirsync::rules;
 use serde::Serialize;
 use tauri::State;
@@ -313,4 +314,82 @@ pub fn remove_group_members(
 ) -> Result<usize, Error> {
     let store = state.store()?;
     Ok(groups::remove_members(store.conn(), &name, &user_ids)?)
+}
+
+/// What a sync scope rule would do to the directory as stored (nothing is written).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopePreview {
+    pub rule: String,
+    /// Differs from the scope the directory was synced under: the next sync is a full round.
+    pub changed: bool,
+    pub kept: u64,
+    pub removed: u64,
+    pub removed_sample: Vec<Member>,
+    pub guard_threshold: u64,
+    /// The removals are over the deletion guard: the full round stops as Needs approval.
+    pub guard_stops: bool,
+}
+
+impl From<groups::ScopePreview> for ScopePreview {
+    fn from(p: groups::ScopePreview) -> Self {
+        ScopePreview {
+            rule: p.rule,
+            changed: p.changed,
+            kept: p.kept,
+            removed: p.removed,
+            removed_sample: members_of(p.removed_sample),
+            guard_threshold: p.guard_threshold,
+            guard_stops: p.guard_stops,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncScope {
+    pub rule: String,
+    pub default_rule: String,
+    pub is_default: bool,
+    pub applied: Option<String>,
+    pub pending: bool,
+}
+
+impl From<ScopeState> for SyncScope {
+    fn from(s: ScopeState) -> Self {
+        SyncScope {
+            rule: s.rule,
+            default_rule: s.default_rule,
+            is_default: s.is_default,
+            applied: s.applied,
+            pending: s.pending,
+        }
+    }
+}
+
+/// The sync scope in force, the default, and whether the directory was synced under it.
+#[tauri::command]
+pub fn get_sync_scope(state: State<'_, AppState>) -> Result<SyncScope, Error> {
+    let store = state.store()?;
+    Ok(groups::scope::state(store.conn())?.into())
+}
+
+/// Who in the directory `rule` would keep and remove as the sync scope.
+#[tauri::command]
+pub async fn preview_sync_scope(
+    state: State<'_, AppState>,
+    rule: String,
+) -> Result<ScopePreview, Error> {
+    let store = state.store()?;
+    Ok(groups::preview_scope(store.conn(), &rule)?.into())
+}
+
+/// Saves `rule` as the sync scope; the next sync is a full round under the deletion guard.
+#[tauri::command]
+pub async fn save_sync_scope(
+    state: State<'_, AppState>,
+    rule: String,
+) -> Result<ScopePreview, Error> {
+    let store = state.store()?;
+    Ok(groups::scope::set(store.conn(), &rule)?.into())
 }

@@ -40,6 +40,10 @@ pub const COMMANDS: &[&str] = &[
     "delete_group",
     "add_group_members",
     "remove_group_members",
+    // Settings › Sync scope (issue 7)
+    "get_sync_scope",
+    "preview_sync_scope",
+    "save_sync_scope",
     // AAD sync history, log files, Reset sync (issue 6)
     "history_runs",
     "history_changes",

@@ -6,12 +6,14 @@ import { invoke } from '../api.js';
 import { h, pageHeader, sentence } from '../dom.js';
 import { tenantSection } from '../settings-tenant.js';
 import { scheduleSection } from '../settings-schedule.js';
+import { scopeSection } from '../settings-scope.js';
 
 export const title = 'Settings';
 
 const SECTIONS = [
   tenantSection, // Tenant: authority, tenant, client id, Graph URL, the demo tenant (issue 4)
   scheduleSection, // Daily sync (issue 8)
+  scopeSection, // Sync scope: who enters the directory (issue 7)
   aboutSection, // Version, data folder, database
 ];
 

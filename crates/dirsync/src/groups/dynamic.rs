@@ -8,6 +8,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::projection::for_each_projected;
 use super::{group, log_change, GroupKind, GroupsError, MemberRef, Membership};
 use crate::directory::now_utc;
 use crate::mapping;
@@ -246,14 +247,16 @@ pub fn preview_rule(
     let mut matches = 0u64;
     let mut added = Vec::new();
     let mut selected = Vec::new();
-    for_each_user(conn, |user_id, raw| {
-        if rule.matches(raw) {
+    // Only the properties the rule reads are parsed: this runs on every keystroke.
+    for_each_projected(conn, &rule.graph_properties(), "id", |row, user| {
+        if rule.matches(user) {
             matches += 1;
-            if !members.remove(user_id) {
-                added.push(user_id.to_string());
+            let user_id: String = row.get(1)?;
+            if !members.remove(&user_id) {
+                added.push(user_id.clone());
             }
             if selected.len() < PREVIEW_SAMPLE * 4 {
-                selected.push(user_id.to_string());
+                selected.push(user_id);
             }
         }
         Ok(())

@@ -9,6 +9,7 @@
 //! ([`scope`]) uses the same language to decide who enters the directory at all.
 
 mod dynamic;
+mod projection;
 pub mod scope;
 
 use std::cmp::Ordering;
@@ -23,7 +24,7 @@ pub use dynamic::{
     compile, create_dynamic, explain_for, graph_properties, preview_rule, recompute_group, update,
     GroupUpdate, RulePreview, RuleSaved, PREVIEW_SAMPLE,
 };
-pub use scope::{preview_scope, ScopePreview, DEFAULT_SCOPE, SETTING_SYNC_SCOPE};
+pub use scope::{preview_scope, ScopePreview, ScopeState, DEFAULT_SCOPE, SETTING_SYNC_SCOPE};
 
 /// The built-in group every synced user belongs to.
 pub const EMPLOYEE_NETWORK: &str = "Employee network";
@@ -52,6 +53,8 @@ pub enum GroupsError {
     NotDynamic(String, &'static str),
     #[error("the stored attributes of user {id} are damaged ({reason}); run Reset sync to re-read the directory")]
     Damaged { id: String, reason: String },
+    #[error("the setting '{key}' holds '{value}', not a whole number; set it again with `dirsync config set {key} N`")]
+    BadSetting { key: &'static str, value: String },
     #[error(transparent)]
     Mapping(#[from] crate::mapping::MappingError),
     #[error("database error while reading or changing groups: {0}")]

@@ -4,15 +4,18 @@
 //!
 //! Users outside the scope are never stored, so a changed scope can only be applied by reading
 //! everyone again: the next run is a full round. [`preview_scope`] shows at once who the new scope
-//! would remove from the directory; who it would add only Graph knows, which a preview run with
-//! `SyncOptions::scope` shows.
+//! would remove from the directory, and whether the deletion guard would stop that round; who it
+//! would add only Graph knows, which a preview run (`SyncOptions::scope`, or Preview after saving)
+//! shows.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::dynamic::{compile, parse_raw};
+use super::dynamic::compile;
+use super::projection::for_each_projected;
 use super::{GroupsError, MemberRef, MEMBER_COLUMNS};
 use crate::rules::Rule;
+use crate::settings;
 
 /// The setting holding the scope rule.
 pub const SETTING_SYNC_SCOPE: &str = "sync_scope";
@@ -37,6 +40,39 @@ pub struct ScopePreview {
     pub removed: u64,
     /// Up to [`SCOPE_SAMPLE`] of them, in directory order.
     pub removed_sample: Vec<MemberRef>,
+    /// The most removals the deletion guard lets a run apply on this directory: the smaller of
+    /// `deletion_guard_max` and `deletion_guard_percent` of the people stored.
+    pub guard_threshold: u64,
+    /// `removed` is over `guard_threshold`: the full round stops as Needs approval (it may
+    /// remove more, people deleted in Azure AD meanwhile, so a false here is not a promise).
+    pub guard_stops: bool,
+}
+
+/// The scope as the Settings page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScopeState {
+    /// The rule in force (saved, or the default).
+    pub rule: String,
+    /// [`DEFAULT_SCOPE`], to offer the way back.
+    pub default_rule: String,
+    pub is_default: bool,
+    /// The rule the directory was last synced under; `None` before the first run with scopes.
+    pub applied: Option<String>,
+    /// `rule` has not been applied yet: the next sync is a full round under it.
+    pub pending: bool,
+}
+
+/// The rule in force, the default, and whether the directory was synced under it yet.
+pub fn state(conn: &Connection) -> Result<ScopeState, GroupsError> {
+    let rule = current(conn)?;
+    let applied = applied(conn)?;
+    Ok(ScopeState {
+        is_default: rule == DEFAULT_SCOPE,
+        default_rule: DEFAULT_SCOPE.to_string(),
+        pending: applied.as_deref() != Some(rule.as_str()),
+        applied,
+        rule,
+    })
 }
 
 /// The scope rule in force (the setting, or [`DEFAULT_SCOPE`]).
@@ -95,41 +131,53 @@ pub fn preview_scope(conn: &Connection, text: &str) -> Result<ScopePreview, Grou
     let mut kept = 0u64;
     let mut removed = 0u64;
     let mut sample = Vec::new();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT seq, raw, {MEMBER_COLUMNS} FROM users WHERE seq > ?1 ORDER BY seq LIMIT 2000"
-    ))?;
-    let mut after = 0i64;
-    loop {
-        let batch = stmt
-            .query_map([after], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    super::member_ref_at(r, 2)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let Some((last, _, _)) = batch.last() else {
-            break;
-        };
-        after = *last;
-        for (_, raw, who) in batch {
-            if rule.matches(&parse_raw(&who.id, &raw)?) {
+    for_each_projected(
+        conn,
+        &rule.graph_properties(),
+        MEMBER_COLUMNS,
+        |row, user| {
+            if rule.matches(user) {
                 kept += 1;
             } else {
                 removed += 1;
                 if sample.len() < SCOPE_SAMPLE {
-                    sample.push(who);
+                    sample.push(super::member_ref_at(row, 1)?);
                 }
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     let applied = applied(conn)?;
+    // As the sync computes it over the directory before the round.
+    let guard_threshold = guard_setting(conn, "deletion_guard_max")?
+        .min((kept + removed).saturating_mul(guard_setting(conn, "deletion_guard_percent")?) / 100);
     Ok(ScopePreview {
         changed: applied.as_deref() != Some(rule.text()),
         rule: rule.text().to_string(),
         kept,
         removed,
         removed_sample: sample,
+        guard_threshold,
+        guard_stops: removed > guard_threshold,
     })
+}
+
+/// A deletion guard setting (stored, or its default) as a number.
+fn guard_setting(conn: &Connection, key: &'static str) -> Result<u64, GroupsError> {
+    let stored: Option<String> = conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let value = match stored {
+        Some(v) => v,
+        None => settings::key(key)
+            .expect("the deletion guard settings are known keys")
+            .default
+            .to_string(),
+    };
+    value
+        .trim()
+        .parse()
+        .map_err(|_| GroupsError::BadSetting { key, value })
 }
