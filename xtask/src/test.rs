@@ -12,7 +12,7 @@ use crate::run::{self, Result};
 use crate::setup;
 
 /// Xvfb screen for the WebDriver suite: larger than the 1100x720 window.
-const XVFB_SCREEN: &str = "-screen 0 1280x800x24";
+pub(crate) const XVFB_SCREEN: &str = "-screen 0 1280x800x24";
 
 #[derive(Default)]
 struct Tally {
@@ -254,7 +254,7 @@ fn libtest(cmd: &mut Command) -> TestOutcome {
 }
 
 /// Ends what is left of process group `pgid`: TERM, a moment to exit cleanly, then KILL.
-fn end_process_group(pgid: u32) {
+pub(crate) fn end_process_group(pgid: u32) {
     let signal = |sig: &str| {
         Command::new("kill")
             .args([sig, "--", &format!("-{pgid}")])

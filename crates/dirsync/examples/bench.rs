@@ -19,7 +19,6 @@ use dirsync::directory::{self, Query};
 use dirsync::graph::GraphClient;
 use dirsync::rules::{self, RuleSet};
 use dirsync::store::Store;
-use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -96,18 +95,13 @@ fn mutate(dir: &DataDir, control: &str, count: usize) -> Result {
     // Spread over the directory: every k-th stored user, deletions from the other end.
     let total = directory::count(store.conn())? as usize;
     let stride = (total / (updates + deletes).max(1)).max(1);
-    let mut picked: Vec<String> = Vec::with_capacity(updates + deletes);
-    let mut stmt = store
-        .conn()
-        .prepare("SELECT id FROM users ORDER BY seq LIMIT 1 OFFSET ?1")?;
-    for k in 0..updates + deletes {
-        if let Some(id) = stmt
-            .query_row([(k * stride) as i64], |r| r.get::<_, String>(0))
-            .optional()?
-        {
-            picked.push(id);
-        }
-    }
+    // One pass in seq order (an OFFSET per pick would rescan the table each time: 14 s at 100,000).
+    let mut stmt = store.conn().prepare("SELECT id FROM users ORDER BY seq")?;
+    let picked: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(0))?
+        .step_by(stride)
+        .take(updates + deletes)
+        .collect::<std::result::Result<_, _>>()?;
     drop(stmt);
     drop(store);
     let control = control.trim_end_matches('/');

@@ -98,6 +98,12 @@ fn apply_round(
     } else {
         None
     };
+    // Any other round: the full-text index is updated per batch, not per row (see BatchedFts).
+    let fts = if bulk.is_none() && to_apply > 0 {
+        Some(directory::BatchedFts::begin(&tx)?)
+    } else {
+        None
+    };
 
     let mut applied = 0u64;
     let mut skipped = 0u64;
@@ -111,6 +117,10 @@ fn apply_round(
             break;
         };
         after = *last;
+        let ids: Vec<String> = batch.iter().map(|(_, id, _)| id.clone()).collect();
+        if let Some(fts) = &fts {
+            fts.forget(&tx, &ids)?;
+        }
         let mut touched = Vec::new();
         for (_, id, item) in batch {
             match item {
@@ -189,6 +199,9 @@ fn apply_round(
             }
             applied += 1;
         }
+        if let Some(fts) = &fts {
+            fts.index(&tx, &ids)?;
+        }
         record_memberships(&tx, stage, run, &touched)?;
         report(applied);
     }
@@ -197,6 +210,10 @@ fn apply_round(
         if !plan.cancel.is_cancelled() {
             bulk.finish(&tx)?;
         }
+    }
+    // Before the sweep, which removes users row by row through the triggers again.
+    if let Some(fts) = fts {
+        fts.finish(&tx)?;
     }
 
     if plan.full_round && !plan.cancel.is_cancelled() {
