@@ -43,7 +43,7 @@ async fn run_after(w: &Window, previous: i64) -> RunRecord {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("the sync started with Sync now did not end within a minute");
+    panic!("the run started on the Sync page did not end within a minute");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -185,11 +185,25 @@ async fn narrower_scope(name: &str, guard_max: Option<usize>) {
             let current = w.text("#scope-current").await;
             assert!(current.contains(NARROWER) && current.contains("Not applied yet"));
 
-            // Sync now: a full round under the new scope, through the deletion guard.
+            // Preview on the Sync page: the same full round, nothing applied, its history row
+            // says Preview and its records name who would leave.
             let before = dirsync::directory::all_ids(store(w).conn()).unwrap();
             w.open_page("sync").await;
+            w.click("#sync-preview").await;
+            let preview = run_after(w, first_run.get()).await;
+            assert_eq!(preview.status, RunStatus::Preview, "{preview:?}");
+            assert_eq!(preview.counts.removed as usize, n, "{preview:?}");
+            assert_eq!(
+                dirsync::directory::all_ids(store(w).conn()).unwrap(),
+                before,
+                "a preview applies nothing"
+            );
+            let row = format!("#history-table tr[data-run-id=\"{}\"] .badge", preview.id);
+            w.wait_for_text(&row, "Preview").await;
+
+            // Sync now: a full round under the new scope, through the deletion guard.
             w.click("#sync-now").await;
-            let run = run_after(w, first_run.get()).await;
+            let run = run_after(w, preview.id).await;
             assert!(run.full_round, "{run:?}");
             let after = dirsync::directory::all_ids(store(w).conn()).unwrap();
             let row = format!("#history-table tr[data-run-id=\"{}\"] .badge", run.id);
