@@ -16,20 +16,6 @@ const SENIOR_FINANCE: &str =
     r#"(user.jobTitle -eq "Senior Manager") -and (user.department -eq "Finance")"#;
 const GROUP: &str = "Finance Senior Managers";
 
-/// Ids of the emulator's active users for which `pred` holds, sorted.
-fn tenant_where(t: &Tenant, pred: impl Fn(&Value) -> bool) -> Vec<String> {
-    let mut ids: Vec<String> = t
-        .emu
-        .control()
-        .users_snapshot()
-        .iter()
-        .filter(|u| pred(u))
-        .map(|u| u["id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids
-}
-
 fn member(u: &Value) -> bool {
     u["userType"] == "Member"
 }

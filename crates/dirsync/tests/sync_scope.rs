@@ -7,24 +7,10 @@ mod sync_support;
 use dirsync::groups::{self, scope, GroupsError};
 use dirsync::runs::{ChangeKind, RunStatus};
 use dirsync::settings;
-use serde_json::Value;
 use sync_support::*;
 
 /// Members, except the Finance department.
 const NO_FINANCE: &str = r#"user.userType -eq "Member" -and -not (user.department -eq "Finance")"#;
-
-fn ids_where(t: &Tenant, pred: impl Fn(&Value) -> bool) -> Vec<String> {
-    let mut ids: Vec<String> = t
-        .emu
-        .control()
-        .users_snapshot()
-        .iter()
-        .filter(|u| pred(u))
-        .map(|u| u["id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids
-}
 
 #[tokio::test]
 async fn a_scope_preview_foretells_the_guarded_full_round() {
@@ -41,8 +27,8 @@ async fn a_scope_preview_foretells_the_guarded_full_round() {
     assert_eq!(s.applied.as_deref(), Some(groups::DEFAULT_SCOPE));
     assert!(s.is_default && !s.pending);
 
-    let members = ids_where(&t, |u| u["userType"] == "Member");
-    let leaving = ids_where(&t, |u| {
+    let members = tenant_where(&t, |u| u["userType"] == "Member");
+    let leaving = tenant_where(&t, |u| {
         u["userType"] == "Member" && u["department"] == "Finance"
     });
     assert!(

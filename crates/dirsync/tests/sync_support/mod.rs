@@ -90,6 +90,20 @@ pub struct Tenant {
     pub client: GraphClient,
 }
 
+/// Ids of the emulator's active users for which `pred` holds, sorted.
+pub fn tenant_where(t: &Tenant, pred: impl Fn(&serde_json::Value) -> bool) -> Vec<String> {
+    let mut ids: Vec<String> = t
+        .emu
+        .control()
+        .users_snapshot()
+        .iter()
+        .filter(|u| pred(u))
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
 pub fn config(users: usize, page_size: usize) -> EmulatorConfig {
     EmulatorConfig {
         users,
