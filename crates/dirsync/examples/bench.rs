@@ -159,30 +159,9 @@ async fn check(response: reqwest::Response) -> Result {
 
 /// 50 rules of the kinds admins write, over the attributes a default sync stores.
 fn fifty_rules() -> Vec<String> {
-    let departments = [
-        "Finance",
-        "Engineering",
-        "Sales",
-        "Marketing",
-        "Human Resources",
-        "Legal",
-        "Operations",
-        "IT",
-        "Customer Support",
-        "Research & Development",
-    ];
-    let cities = [
-        "Seattle",
-        "Redmond",
-        "London",
-        "Berlin",
-        "Paris",
-        "Tokyo",
-        "Sydney",
-        "Toronto",
-        "Bangalore",
-        "São Paulo",
-    ];
+    // The generated tenant's departments and cities, so that every rule selects somebody.
+    let departments = graph_emulator::tenant::generator::DEPARTMENTS;
+    let cities: Vec<&str> = graph_emulator::tenant::generator::cities().collect();
     let titles = ["Analyst", "Engineer", "Manager", "Director", "Lead"];
     let mut rules = Vec::new();
     for d in departments {
@@ -190,7 +169,7 @@ fn fifty_rules() -> Vec<String> {
             r#"user.department -eq "{d}" -and user.accountEnabled -eq true"#
         ));
     }
-    for c in cities {
+    for c in &cities {
         rules.push(format!(
             r#"(user.city -eq "{c}") -and (user.userType -eq "Member")"#
         ));

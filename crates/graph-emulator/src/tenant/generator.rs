@@ -157,7 +157,14 @@ const OFFICES: &[(&str, &str, &str, &str, &str)] = &[
     ("Bangalore", "India", "IN", "+91 80 4567", "Tech Park B"),
     ("São Paulo", "Brazil", "BR", "+55 11 3456", "Paulista 1000"),
 ];
-const DEPARTMENTS: &[&str] = &[
+
+/// The cities of the generated tenant's offices.
+pub fn cities() -> impl Iterator<Item = &'static str> {
+    OFFICES.iter().map(|office| office.0)
+}
+
+/// The departments generated users work in.
+pub const DEPARTMENTS: &[&str] = &[
     "Finance",
     "Engineering",
     "Sales",
