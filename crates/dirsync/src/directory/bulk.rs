@@ -5,7 +5,7 @@
 //! because dropping and creating schema objects is transactional in SQLite:
 //!
 //! - [`BulkLoad`], a load into an empty directory (the first sync): drops the secondary indexes
-//!   and the full-text insert trigger, and at the end recreates them from the exact SQL the schema
+//!   and the full-text triggers, and at the end recreates them from the exact SQL the schema
 //!   declared (read back from `sqlite_master`, so it never drifts from the migrations) and rebuilds
 //!   the full-text index in one pass.
 //! - [`BatchedFts`], every other round: the full-text triggers would make FTS5 write a segment per
@@ -27,13 +27,17 @@ const DEFAULT_HASH_BYTES: u32 = 1024 * 1024;
 /// The indexed columns of `users_fts`, as the triggers in the schema write them.
 const FTS_COLUMNS: &str = "name, upn, mail, phone, phone_digits, city, department, job_title";
 
-/// Drops the schema objects of the users table that `filter` (a condition on `type` and `name`
-/// in `sqlite_master`) selects; returns their SQL, to recreate them.
+/// The full-text triggers on the users table.
+const FTS_TRIGGERS: &str =
+    "type = 'trigger' AND name IN ('users_fts_insert', 'users_fts_update', 'users_fts_delete')";
+
+/// Drops the schema objects that `filter` (a condition on `type`, `name` and `tbl_name` in
+/// `sqlite_master`) selects; returns their SQL, to recreate them.
 fn drop_objects(tx: &Transaction, filter: &str) -> Result<Vec<String>, DirectoryError> {
     let objects: Vec<(String, String, String)> = tx
         .prepare(&format!(
             "SELECT type, name, sql FROM sqlite_master
-             WHERE tbl_name = 'users' AND sql IS NOT NULL AND ({filter})
+             WHERE sql IS NOT NULL AND ({filter})
              ORDER BY type, name"
         ))?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -61,12 +65,26 @@ pub struct BulkLoad {
 }
 
 impl BulkLoad {
-    /// Drops the users table's secondary indexes and the full-text insert trigger. Only for a
-    /// directory that is empty: the full-text index is rebuilt from the table at the end.
+    /// Drops the users table's secondary indexes and the full-text triggers (a user written twice
+    /// in the round must not reach an index that never held it). Only for a directory that is
+    /// empty: the full-text index is rebuilt from the table at the end.
     pub fn begin(tx: &Transaction) -> Result<Self, DirectoryError> {
+        Self::dropping(tx, "FALSE")
+    }
+
+    /// [`BulkLoad::begin`], and also the per-user indexes of memberships and change records, for
+    /// a load that writes every user's memberships and records at once at the end.
+    pub fn begin_with_history(tx: &Transaction) -> Result<Self, DirectoryError> {
+        Self::dropping(
+            tx,
+            "type = 'index' AND name IN ('group_members_by_user', 'run_changes_by_user')",
+        )
+    }
+
+    fn dropping(tx: &Transaction, also: &str) -> Result<Self, DirectoryError> {
         let sql = drop_objects(
             tx,
-            "type = 'index' OR (type = 'trigger' AND name = 'users_fts_insert')",
+            &format!("(tbl_name = 'users' AND (type = 'index' OR ({FTS_TRIGGERS}))) OR ({also})"),
         )?;
         Ok(Self { sql })
     }
@@ -95,10 +113,7 @@ impl BatchedFts {
     /// Drops the full-text triggers. From here until [`BatchedFts::finish`], every write to a
     /// user must sit between [`BatchedFts::forget`] and [`BatchedFts::index`] of its id.
     pub fn begin(tx: &Transaction) -> Result<Self, DirectoryError> {
-        let triggers = drop_objects(
-            tx,
-            "type = 'trigger' AND name IN ('users_fts_insert', 'users_fts_update', 'users_fts_delete')",
-        )?;
+        let triggers = drop_objects(tx, &format!("tbl_name = 'users' AND {FTS_TRIGGERS}"))?;
         Ok(Self { triggers })
     }
 

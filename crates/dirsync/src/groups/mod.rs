@@ -242,6 +242,28 @@ pub fn recompute_for_users(
     Ok(changes)
 }
 
+/// A load into an empty directory with no dynamic group: every stored user joins Employee
+/// network in one statement, the set-based equivalent of [`recompute_for_users`] over everyone.
+/// Returns how many joined, or `None` (nothing done) when dynamic groups exist and each user's
+/// rules must be evaluated by [`recompute_for_users`].
+pub(crate) fn join_network_if_only_group(
+    tx: &rusqlite::Transaction,
+) -> Result<Option<u64>, GroupsError> {
+    if tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM groups WHERE kind = 'dynamic')",
+        [],
+        |r| r.get::<_, bool>(0),
+    )? {
+        return Ok(None);
+    }
+    let joined = tx.execute(
+        "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at)
+         SELECT ?1, id, ?2 FROM users ORDER BY seq",
+        params![group_id(tx, EMPLOYEE_NETWORK)?, now_utc()],
+    )?;
+    Ok(Some(joined as u64))
+}
+
 /// Takes the user out of every group; returns the names of the groups left, sorted.
 pub fn remove_from_all(conn: &Connection, user_id: &str) -> Result<Vec<String>, GroupsError> {
     let left = groups_of(conn, user_id)?;

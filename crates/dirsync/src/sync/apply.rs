@@ -17,7 +17,7 @@ use crate::rules::Rule;
 use crate::runs::{self, ChangeKind, ChangeRecord, EventKind, RunRecord, RunStatus};
 use crate::store::Store;
 
-const BATCH: u32 = 500;
+pub(super) const BATCH: u32 = 500;
 
 /// Page cache of the database connection while a round is applied (KiB). A round touches the
 /// users table, a dozen indexes and the run records at once; SQLite's default 2 MiB cache sends
@@ -53,15 +53,23 @@ pub(crate) fn apply(
     plan: &ApplyPlan,
     run: &mut RunRecord,
 ) -> Result<(), SyncError> {
+    stage.begin_apply()?;
+    with_apply_cache(store, |store| apply_round(store, stage, plan, run))
+}
+
+/// Runs `f` with the larger page cache of an apply, and gives the memory back after it, so a
+/// long-lived connection (the app's) does not keep it.
+pub(super) fn with_apply_cache<T>(
+    store: &mut Store,
+    f: impl FnOnce(&mut Store) -> Result<T, SyncError>,
+) -> Result<T, SyncError> {
     let cache: i64 = store
         .conn()
         .pragma_query_value(None, "cache_size", |r| r.get(0))?;
     store
         .conn()
         .pragma_update(None, "cache_size", -APPLY_CACHE_KIB)?;
-    stage.begin_apply()?;
-    let result = apply_round(store, stage, plan, run);
-    // Back to the default cache, so a long-lived connection (the app's) gives the memory back.
+    let result = f(store);
     let _ = store.conn().pragma_update(None, "cache_size", cache);
     result
 }
@@ -233,20 +241,7 @@ fn apply_round(
         }
     }
 
-    if skipped > 0 {
-        runs::add_event(
-            &tx,
-            run.id,
-            &plan.now,
-            EventKind::Info,
-            &format!(
-                "{skipped} user(s) outside the sync scope ({}) were not added",
-                plan.scope.text()
-            ),
-            None,
-            None,
-        )?;
-    }
+    record_skipped(&tx, run.id, plan, skipped)?;
 
     run.ended_at = Some(plan.now.clone());
     if plan.cancel.is_cancelled() {
@@ -278,6 +273,41 @@ fn apply_round(
         return close_without_applying(store, stage, run, Some(&msg));
     }
 
+    copy_changes(&tx, stage, run.id)?;
+    commit_applied(tx, plan, run)
+}
+
+/// The run's note on users the sync scope kept out.
+pub(super) fn record_skipped(
+    tx: &Transaction,
+    run_id: i64,
+    plan: &ApplyPlan,
+    skipped: u64,
+) -> Result<(), SyncError> {
+    if skipped > 0 {
+        runs::add_event(
+            tx,
+            run_id,
+            &plan.now,
+            EventKind::Info,
+            &format!(
+                "{skipped} user(s) outside the sync scope ({}) were not added",
+                plan.scope.text()
+            ),
+            None,
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// Ends an applied round: the new deltaLink, what it tracks and the scope it applied go in with
+/// the directory changes, in the same transaction, and the run closes as Success.
+pub(super) fn commit_applied(
+    tx: Transaction,
+    plan: &ApplyPlan,
+    run: &mut RunRecord,
+) -> Result<(), SyncError> {
     tx.execute(
         "UPDATE sync_state SET delta_link = ?1, delta_link_at = ?2 WHERE id = 1",
         params![plan.delta_link, plan.now],
@@ -291,14 +321,15 @@ fn apply_round(
     if plan.save_scope {
         groups::scope::set(&tx, plan.scope.text())?;
     }
-    copy_changes(&tx, stage, run.id)?;
     run.status = RunStatus::Success;
     runs::finish(&tx, run)?;
     tx.commit()?;
     Ok(())
 }
 
-fn close_without_applying(
+/// Closes a round that applies nothing (preview, deletion guard, cancel): the directory's
+/// transaction is gone; the run keeps its record, its would-be changes from `stage` and `event`.
+pub(super) fn close_without_applying(
     store: &mut Store,
     stage: &Stage,
     run: &RunRecord,
@@ -390,14 +421,14 @@ fn record_removal(
     Ok(())
 }
 
-fn directory_has(tx: &Transaction, id: &str) -> Result<bool, SyncError> {
+pub(super) fn directory_has(tx: &Transaction, id: &str) -> Result<bool, SyncError> {
     Ok(tx
         .prepare_cached("SELECT 1 FROM users WHERE id = ?1")?
         .exists([id])?)
 }
 
 /// Does the stored (merged) entry of `id` satisfy the scope?
-fn stored_in_scope(tx: &Transaction, id: &str, scope: &Rule) -> Result<bool, SyncError> {
+pub(super) fn stored_in_scope(tx: &Transaction, id: &str, scope: &Rule) -> Result<bool, SyncError> {
     let raw: String = tx
         .prepare_cached("SELECT raw FROM users WHERE id = ?1")?
         .query_row([id], |r| r.get(0))?;

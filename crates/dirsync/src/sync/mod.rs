@@ -5,9 +5,12 @@
 //! (following nextLinks, restarting as a full round when Graph lost the delta token), then apply
 //! stage → directory → groups → deltaLink at once. Preview, the deletion guard and cancel roll the
 //! apply back and keep only the run record; a crash or kill leaves the previous state untouched.
+//! A full round into an empty directory skips the stage: it is applied as it arrives, still in
+//! one transaction that commits with the deltaLink ([`load`]).
 
 mod apply;
 mod cancel;
+mod load;
 mod lock;
 mod stage;
 
@@ -17,6 +20,8 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::mpsc;
 
 use crate::datadir::DataDir;
 use crate::directory::{self, DirectoryError};
@@ -399,6 +404,7 @@ pub async fn run(
         progress: Arc::new(progress),
         cancel,
         events: Arc::new(Mutex::new(Vec::new())),
+        held: Vec::new(),
     };
     let result = engine.execute(client).await;
     let store = engine.store.take();
@@ -446,6 +452,67 @@ struct Engine {
     progress: Arc<dyn Fn(&Progress) + Send + Sync>,
     cancel: CancelToken,
     events: Arc<Mutex<Vec<GraphEvent>>>,
+    /// Events raised while the loader holds the store in its transaction, to write after.
+    held: Vec<HeldEvent>,
+}
+
+struct HeldEvent {
+    at: String,
+    kind: EventKind,
+    message: String,
+    attempt: Option<i64>,
+    seconds: Option<f64>,
+}
+
+/// Where fetched pages go: the stage, or the loader applying a first sync as it arrives.
+enum Sink<'a> {
+    Stage(&'a mut stage::Stage),
+    Load(mpsc::Sender<load::Feed>),
+}
+
+impl Sink<'_> {
+    async fn put(&mut self, items: Vec<Value>) -> Result<(), SyncError> {
+        match self {
+            Sink::Stage(stage) => Ok(stage.put_page(&items)?),
+            Sink::Load(feed) => feed
+                .send(load::Feed::Page(items))
+                .await
+                .map_err(|_| loader_gone()),
+        }
+    }
+
+    async fn restart(&mut self) -> Result<(), SyncError> {
+        match self {
+            Sink::Stage(stage) => Ok(stage.clear_items()?),
+            Sink::Load(feed) => feed
+                .send(load::Feed::Restart)
+                .await
+                .map_err(|_| loader_gone()),
+        }
+    }
+
+    async fn done(
+        &mut self,
+        delta_link: &str,
+        run: &RunRecord,
+        now: String,
+    ) -> Result<(), SyncError> {
+        match self {
+            Sink::Stage(_) => Ok(()),
+            Sink::Load(feed) => feed
+                .send(load::Feed::Done {
+                    delta_link: delta_link.to_string(),
+                    run: Box::new(run.clone()),
+                    now,
+                })
+                .await
+                .map_err(|_| loader_gone()),
+        }
+    }
+}
+
+fn loader_gone() -> SyncError {
+    SyncError::Worker("the directory writer stopped before the round was complete".into())
 }
 
 impl Engine {
@@ -456,17 +523,57 @@ impl Engine {
             .conn()
     }
 
-    fn event(&self, kind: EventKind, message: &str) -> Result<(), SyncError> {
+    fn event(&mut self, kind: EventKind, message: &str) -> Result<(), SyncError> {
         tracing::info!(run = self.run.id, kind = kind.as_str(), "{message}");
-        runs::add_event(
-            self.conn(),
-            self.run.id,
-            &self.opts.clock.text(),
-            kind,
-            message,
-            None,
-            None,
-        )?;
+        let at = self.opts.clock.text();
+        self.write_event(at, kind, message.to_string(), None, None)
+    }
+
+    fn write_event(
+        &mut self,
+        at: String,
+        kind: EventKind,
+        message: String,
+        attempt: Option<i64>,
+        seconds: Option<f64>,
+    ) -> Result<(), SyncError> {
+        match &self.store {
+            Some(store) => runs::add_event(
+                store.conn(),
+                self.run.id,
+                &at,
+                kind,
+                &message,
+                attempt,
+                seconds,
+            )?,
+            None => self.held.push(HeldEvent {
+                at,
+                kind,
+                message,
+                attempt,
+                seconds,
+            }),
+        }
+        Ok(())
+    }
+
+    /// Writes the events held while the loader had the store.
+    fn release_held_events(&mut self) -> Result<(), SyncError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        for e in std::mem::take(&mut self.held) {
+            runs::add_event(
+                store.conn(),
+                self.run.id,
+                &e.at,
+                e.kind,
+                &e.message,
+                e.attempt,
+                e.seconds,
+            )?;
+        }
         Ok(())
     }
 
@@ -509,7 +616,7 @@ impl Engine {
                     None,
                 ),
             };
-            runs::add_event(self.conn(), self.run.id, &at, kind, &msg, attempt, secs)?;
+            self.write_event(at.clone(), kind, msg, attempt, secs)?;
         }
         Ok(())
     }
@@ -563,42 +670,42 @@ impl Engine {
         let client = client.with_observer(Arc::new(move |e: &GraphEvent| {
             observer.lock().unwrap().push(e.clone());
         }));
-        let mut stage = stage::Stage::create(&self.dir)?;
-        let fetched = self.fetch(&client, &mut stage, &mut url, &initial).await;
-        let delta_link = match fetched {
-            Ok(Some(link)) => link,
-            Ok(None) => {
-                stage.discard();
-                self.run.status = RunStatus::Cancelled;
-                self.run.ended_at = Some(self.opts.clock.text());
-                self.event(
-                    EventKind::Cancelled,
-                    "Cancelled while reading Azure AD; nothing was applied.",
-                )?;
-                runs::finish(self.conn(), &self.run)?;
-                return Ok(());
-            }
-            Err(e) => {
-                stage.discard();
-                return Err(e);
-            }
-        };
-
-        let apply_plan = apply::ApplyPlan {
+        let mut apply_plan = apply::ApplyPlan {
             full_round: self.run.full_round,
             preview: self.opts.preview,
             allow_deletes: self.opts.allow_deletes,
-            delta_link,
+            delta_link: String::new(),
             select,
             guard_max,
             guard_percent,
-            now: self.opts.clock.text(),
+            now: String::new(),
             mapping,
             save_scope: self.opts.scope.is_some(),
             scope,
             cancel: self.cancel.clone(),
             progress: self.progress.clone(),
         };
+        if plan.full_reason.is_some() && directory::count(self.conn())? == 0 {
+            return self.load(&client, &mut url, &initial, apply_plan).await;
+        }
+        let mut stage = stage::Stage::create(&self.dir)?;
+        let fetched = self
+            .fetch(&client, Sink::Stage(&mut stage), &mut url, &initial)
+            .await;
+        apply_plan.delta_link = match fetched {
+            Ok(Some(link)) => link,
+            Ok(None) => {
+                stage.discard();
+                return self.cancelled_while_reading();
+            }
+            Err(e) => {
+                stage.discard();
+                return Err(e);
+            }
+        };
+        // Graph may have turned the round into a full one (410, syncStateNotFound) while fetching.
+        apply_plan.full_round = self.run.full_round;
+        apply_plan.now = self.opts.clock.text();
         let mut store = self.store.take().expect("store present");
         let mut run = self.run.clone();
         let (store, stage, run, result) = tokio::task::spawn_blocking(move || {
@@ -613,6 +720,58 @@ impl Engine {
         result
     }
 
+    /// A first sync: fetched and applied at once by the loader on a worker thread, which holds
+    /// the store until the round ends.
+    async fn load(
+        &mut self,
+        client: &GraphClient,
+        url: &mut String,
+        initial: &str,
+        plan: apply::ApplyPlan,
+    ) -> Result<(), SyncError> {
+        // Two pages in flight: the fetch runs ahead of the writer by one page, never more.
+        let (feed, pages) = mpsc::channel(2);
+        let mut store = self.store.take().expect("store present");
+        let (dir, run_id) = (self.dir.clone(), self.run.id);
+        let worker = tokio::task::spawn_blocking(move || {
+            let loaded = load::load(&mut store, &dir, pages, plan, run_id);
+            (store, loaded)
+        });
+        let fetched = self.fetch(client, Sink::Load(feed), url, initial).await;
+        let loaded = match worker.await {
+            Ok((store, loaded)) => {
+                self.store = Some(store);
+                loaded
+            }
+            Err(e) => {
+                self.store = Store::open_in(&self.dir).ok();
+                Err(SyncError::Worker(e.to_string()))
+            }
+        };
+        self.release_held_events()?;
+        match (fetched, loaded) {
+            // The writer's own error explains a fetch that stopped because the writer did.
+            (_, Err(e)) | (Err(e), _) => Err(e),
+            (Ok(None), Ok(_)) => self.cancelled_while_reading(),
+            (Ok(Some(_)), Ok(load::Loaded::Finished(run))) => {
+                self.run = *run;
+                Ok(())
+            }
+            (Ok(Some(_)), Ok(load::Loaded::Abandoned)) => Err(loader_gone()),
+        }
+    }
+
+    fn cancelled_while_reading(&mut self) -> Result<(), SyncError> {
+        self.run.status = RunStatus::Cancelled;
+        self.run.ended_at = Some(self.opts.clock.text());
+        self.event(
+            EventKind::Cancelled,
+            "Cancelled while reading Azure AD; nothing was applied.",
+        )?;
+        runs::finish(self.conn(), &self.run)?;
+        Ok(())
+    }
+
     fn start_full_round(&mut self, reason: &str) -> Result<(), SyncError> {
         self.run.full_round = true;
         self.run.full_round_reason = Some(reason.to_string());
@@ -624,11 +783,11 @@ impl Engine {
         )
     }
 
-    /// Fetches every page into the stage. `Ok(None)`: cancelled.
+    /// Fetches every page into `sink`. `Ok(None)`: cancelled.
     async fn fetch(
         &mut self,
         client: &GraphClient,
-        stage: &mut stage::Stage,
+        mut sink: Sink<'_>,
         url: &mut String,
         initial: &str,
     ) -> Result<Option<String>, SyncError> {
@@ -661,7 +820,7 @@ impl Engine {
                             e.code().unwrap_or("syncStateNotFound")
                         ),
                     };
-                    stage.clear_items()?;
+                    sink.restart().await?;
                     self.run.traffic.users_seen = 0;
                     self.start_full_round(&why)?;
                     total = self.count_users(client).await;
@@ -672,11 +831,12 @@ impl Engine {
             };
             self.run.traffic.pages += 1;
             self.run.traffic.users_seen += page.value.len() as u64;
-            stage.put_page(&page.value)?;
+            sink.put(page.value).await?;
             if let Some(next) = page.next_link {
                 *url = next;
             } else if let Some(done) = page.delta_link {
                 self.report(Phase::Fetching, total);
+                sink.done(&done, &self.run, self.opts.clock.text()).await?;
                 return Ok(Some(done));
             }
             if self.cancel.is_cancelled() {

@@ -236,7 +236,7 @@ fn discard(path: &Path) {
 
 /// Later properties win; nested objects (onPremisesExtensionAttributes) merge key by key;
 /// annotations (`@odata.*`, `manager@delta`) are dropped.
-fn merge(into: &mut Map<String, Value>, from: &Map<String, Value>) {
+pub(super) fn merge(into: &mut Map<String, Value>, from: &Map<String, Value>) {
     for (k, v) in from {
         if k.contains('@') {
             continue;
