@@ -256,9 +256,10 @@ pub(crate) fn join_network_if_only_group(
     )? {
         return Ok(None);
     }
+    // In key order: appending to the membership table's B-tree, not inserting at random places.
     let joined = tx.execute(
         "INSERT OR IGNORE INTO group_members (group_id, user_id, added_at)
-         SELECT ?1, id, ?2 FROM users ORDER BY seq",
+         SELECT ?1, id, ?2 FROM users ORDER BY id",
         params![group_id(tx, EMPLOYEE_NETWORK)?, now_utc()],
     )?;
     Ok(Some(joined as u64))

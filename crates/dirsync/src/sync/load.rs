@@ -291,12 +291,11 @@ impl Round {
 
         match groups::join_network_if_only_group(tx)? {
             Some(joined) => {
+                // Everyone stored joined.
                 tx.execute(
                     "INSERT INTO run_changes (run_id, seq, user_id, name, upn, kind, reason, group_name, detail)
-                     SELECT ?1, ?2 + row_number() OVER (ORDER BY u.seq), u.id, u.name, u.upn, ?3, NULL, ?4, '{}'
-                     FROM group_members m JOIN users u ON u.id = m.user_id
-                     WHERE m.group_id = (SELECT id FROM groups WHERE name = ?4)
-                     ORDER BY u.seq",
+                     SELECT ?1, ?2 + row_number() OVER (ORDER BY seq), id, name, upn, ?3, NULL, ?4, '{}'
+                     FROM users ORDER BY seq",
                     params![run.id, self.records, ChangeKind::Joined.as_str(), EMPLOYEE_NETWORK],
                 )?;
                 self.records += joined as i64;
