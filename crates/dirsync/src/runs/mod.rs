@@ -16,7 +16,7 @@ use serde::Serialize;
 pub(crate) use export::human_duration;
 pub use export::{export, file_name, Format, CSV_COLUMNS};
 pub(crate) use record::record_reset;
-pub(crate) use record::{add_event, finish, insert_change, mark_interrupted, start};
+pub(crate) use record::{add_event, changes_after, finish, insert_change, mark_interrupted, start};
 pub use record::{changes, events, get, latest, list, reject_deletes, REJECTED};
 pub use redact::{redact, REDACTED};
 pub use retention::{prune, retention_days, RETENTION_SETTING};

@@ -100,12 +100,38 @@ pub fn changes(
     offset: u64,
     limit: u32,
 ) -> Result<Vec<ChangeRecord>, RunsError> {
+    change_rows(
+        conn,
+        "SELECT seq, user_id, name, upn, kind, reason, group_name, detail FROM run_changes
+         WHERE run_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
+        params![run_id, limit, offset as i64],
+    )
+}
+
+/// Up to `limit` of a run's change records after `after_seq`, in order: a cursor that stays
+/// cheap however many records the run has (an OFFSET walks every record it skips).
+pub(crate) fn changes_after(
+    conn: &Connection,
+    run_id: i64,
+    after_seq: i64,
+    limit: u32,
+) -> Result<Vec<ChangeRecord>, RunsError> {
+    change_rows(
+        conn,
+        "SELECT seq, user_id, name, upn, kind, reason, group_name, detail FROM run_changes
+         WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+        params![run_id, after_seq, limit],
+    )
+}
+
+fn change_rows(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<ChangeRecord>, RunsError> {
     let rows = conn
-        .prepare(
-            "SELECT seq, user_id, name, upn, kind, reason, group_name, detail FROM run_changes
-             WHERE run_id = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3",
-        )?
-        .query_map(params![run_id, limit, offset as i64], |r| {
+        .prepare_cached(sql)?
+        .query_map(params, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,

@@ -375,15 +375,14 @@ fn forget_skipped(tx: &Transaction, id: &str) -> Result<(), SyncError> {
 
 /// Copies the run's change records into `stage`, so they outlive the transaction.
 fn keep_records(tx: &Transaction, stage: &mut Stage, run_id: i64) -> Result<(), SyncError> {
-    const PAGE: u32 = 5_000;
     stage.begin_apply()?;
-    let mut offset = 0u64;
+    let mut after = 0;
     loop {
-        let page = runs::changes(tx, run_id, offset, PAGE)?;
-        if page.is_empty() {
+        let page = runs::changes_after(tx, run_id, after, apply::BATCH)?;
+        let Some(last) = page.last() else {
             return Ok(());
-        }
-        offset += page.len() as u64;
+        };
+        after = last.seq;
         for c in page {
             stage.push_change(c)?;
         }
