@@ -403,6 +403,22 @@ fn phone_search_finds_any_run_of_digits_whatever_the_punctuation() {
         found.sort();
         assert_eq!(found, *expected, "search {text:?}");
 
+        // One row per page: the many-matches plan (walking the name index) finds the same users.
+        let mut paged: Vec<String> = (0..expected.len() as u64 + 1)
+            .flat_map(|offset| {
+                let query = Query {
+                    text: text.to_string(),
+                    offset,
+                    limit: 1,
+                    ..Query::default()
+                };
+                directory::search(db.store.conn(), &query).unwrap().items
+            })
+            .map(|u| u.id)
+            .collect();
+        paged.sort();
+        assert_eq!(paged, *expected, "search {text:?} page by page");
+
         // The CSV export of the matching users selects exactly the same users.
         let mut out = Vec::new();
         let n = directory::export_csv_matching(db.store.conn(), text, &mut out).unwrap();

@@ -53,6 +53,11 @@ impl Matching {
         Some(Self { fts, digits })
     }
 
+    /// Whether finding the matches reads the whole phone index (phone-like text).
+    pub(super) fn scans_phones(&self) -> bool {
+        self.digits.is_some()
+    }
+
     /// The number of matching users.
     pub(super) fn count_sql(&self, args: &mut Vec<SqlValue>) -> String {
         let fts = push(args, &self.fts);

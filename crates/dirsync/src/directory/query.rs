@@ -57,15 +57,21 @@ pub fn search(conn: &Connection, query: &Query) -> Result<Page<UserSummary>, Dir
     // Two ways to a page: fetch every match and sort them (cheap when matches are few), or walk the
     // sort column's index in order, keeping matching entries until the page is full (cheap when
     // matches are many: "a" matches a third of the directory). Walking reads about
-    // window × users / total index entries, fetching reads `total` rows: walk when that is fewer.
+    // window × users / total index entries, fetching reads `total` rows, plus for phone-like text a
+    // pass over the whole phone index (about users / 16 row reads' worth, measured on 100,000 users):
+    // walk when that is fewer.
     let window = query
         .offset
         .saturating_add(query.limit)
         .min(i64::MAX as u64) as i64;
+    let fetch_extra = match &matching {
+        Some(m) if m.scans_phones() => users / 16,
+        _ => 0,
+    };
     let walk_index = sort_arg.is_none()
         && sort_expr != "u.added_at"
         && sort_expr != "u.changed_at" // their indexes are not in the list's (IS NULL, NOCASE) order
-        && total.saturating_mul(total) >= window.saturating_mul(users);
+        && total.saturating_mul(total.saturating_add(fetch_extra)) >= window.saturating_mul(users);
     let mut args: Vec<SqlValue> = Vec::new();
     let filter = match &matching {
         Some(m) => format!("WHERE {}", m.condition(walk_index, &mut args)),
