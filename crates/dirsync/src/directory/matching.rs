@@ -111,9 +111,12 @@ fn push(args: &mut Vec<SqlValue>, value: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The full-text query and the phone digits a text gives.
+    type Parsed<'a> = Option<(&'a str, Option<&'a str>)>;
+
     #[test]
     fn words_are_quoted_prefix_terms_and_phone_text_keeps_its_digits() {
-        let cases: &[(&str, Option<(&str, Option<&str>)>)] = &[
+        let cases: &[(&str, Parsed)] = &[
             ("", None),
             ("  -()+ ", None),
             ("megan", Some(("\"megan\"*", None))),
