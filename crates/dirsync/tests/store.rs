@@ -105,3 +105,122 @@ fn a_database_from_a_newer_version_is_refused_and_left_untouched() {
         assert_eq!(note, "keep me");
     }
 }
+
+/// The schema as the versions before migration 009 left it.
+fn write_schema_8(path: &Path) -> Connection {
+    let mut conn = Connection::open(path).unwrap();
+    let migrations = rusqlite_migration::Migrations::new(
+        [
+            include_str!("../src/store/migrations/001_settings.sql"),
+            include_str!("../src/store/migrations/002_account.sql"),
+            include_str!("../src/store/migrations/003_directory.sql"),
+            include_str!("../src/store/migrations/004_groups.sql"),
+            include_str!("../src/store/migrations/005_sync_state.sql"),
+            include_str!("../src/store/migrations/006_runs.sql"),
+            include_str!("../src/store/migrations/007_history.sql"),
+            include_str!("../src/store/migrations/008_groups_dynamic.sql"),
+        ]
+        .into_iter()
+        .map(rusqlite_migration::M::up)
+        .collect(),
+    );
+    migrations.to_latest(&mut conn).unwrap();
+    assert_eq!(user_version(&conn), 8);
+    conn
+}
+
+/// What the current code stores in `phone_digits` for a user with this mobile phone.
+fn phone_digits_written_now(phone: &str) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("now.sqlite3")).unwrap();
+    let mapping = dirsync::mapping::load(store.conn()).unwrap();
+    let tx = store.conn_mut().transaction().unwrap();
+    let user = serde_json::json!({"id": "u", "mobilePhone": phone});
+    dirsync::directory::apply_upsert(&tx, &user, &mapping).unwrap();
+    tx.query_row("SELECT phone_digits FROM users", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn migration_9_keeps_only_the_phone_digits_and_phones_are_still_found() {
+    // (stored phone, the digit suffixes the versions before 009 wrote)
+    let phones = [
+        (
+            "+1 (425) 555-0101",
+            "14255550101 4255550101 255550101 55550101 5550101 550101 50101 0101 101",
+        ),
+        (
+            "206.555.0199",
+            "2065550199 065550199 65550199 5550199 550199 50199 0199 199",
+        ),
+        ("+44 20 7946 0958 ext. 12", "44207946095812 4207946095812"),
+        ("tel:+49/30/123\t4", "4930123 4 930123 4"),
+        ("０１２ 345 ٦٧", "345 45"),
+        ("no phone", ""),
+        ("", ""),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(DATABASE_FILE);
+    {
+        let conn = write_schema_8(&db);
+        for (i, (phone, old)) in phones.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO users (id, name, phone, phone_digits, fields, raw, added_at, changed_at)
+                 VALUES (?1, ?1, ?2, NULLIF(?3, ''), '{}', '{}', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')",
+                rusqlite::params![format!("u{i}"), phone, old],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO users (id, name, fields, raw, added_at, changed_at)
+             VALUES ('none', 'none', '{}', '{}', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')",
+            [],
+        )
+        .unwrap();
+    }
+
+    let store = Store::open(&db).unwrap();
+    assert_eq!(user_version(store.conn()), schema_version() as i64);
+    for (i, (phone, _)) in phones.iter().enumerate() {
+        let migrated: Option<String> = store
+            .conn()
+            .query_row(
+                "SELECT phone_digits FROM users WHERE id = ?1",
+                [format!("u{i}")],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(migrated, phone_digits_written_now(phone), "{phone:?}");
+    }
+    store
+        .conn()
+        .execute(
+            "INSERT INTO users_fts (users_fts, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .expect("the full-text index was rebuilt from the migrated rows");
+
+    let search = |text: &str| {
+        let query = dirsync::directory::Query {
+            text: text.into(),
+            ..Default::default()
+        };
+        let page = dirsync::directory::search(store.conn(), &query).unwrap();
+        assert_eq!(page.total as usize, page.items.len(), "total for {text:?}");
+        let mut ids: Vec<String> = page.items.into_iter().map(|u| u.id).collect();
+        ids.sort();
+        ids
+    };
+    let cases: &[(&str, &[&str])] = &[
+        ("5550101", &["u0"]),
+        ("555-01", &["u0", "u1"]),
+        ("0958 12", &["u2"]),
+        ("30 1234", &["u3"]),
+        ("45", &["u4"]),
+        ("0101", &["u0"]),
+        ("phone", &["u5"]),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(search(text), *expected, "search {text:?}");
+    }
+}

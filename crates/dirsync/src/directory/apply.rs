@@ -3,6 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde_json::{Map, Value};
 
+use super::matching::digits_only;
 use super::{now_utc, DirectoryError, FieldChange, RemoveReason, RemovedUser, UserChange};
 use crate::groups;
 use crate::mapping::{self, Mapping, FIELD_CITY, FIELD_NAME, FIELD_PHONE};
@@ -255,7 +256,7 @@ impl Columns {
                 .and_then(|(_, v)| v.clone())
         };
         let phone = field(FIELD_PHONE);
-        let phone_digits = phone.as_deref().and_then(digit_suffixes);
+        let phone_digits = phone.as_deref().and_then(digits_only);
         Self {
             upn: mapping::value_of(raw, "userPrincipalName"),
             mail: mapping::value_of(raw, "mail"),
@@ -376,18 +377,4 @@ fn raw_changes(
             }
         }
     }
-}
-
-/// The phone's digits and every suffix of them of three or more digits, space-separated, so a prefix
-/// search on this column finds any run of digits whatever the formatting or country code.
-fn digit_suffixes(phone: &str) -> Option<String> {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    if digits.is_empty() {
-        return None;
-    }
-    let last = digits.len().saturating_sub(3);
-    let suffixes: Vec<String> = (0..=last)
-        .map(|start| digits[start..].iter().collect())
-        .collect();
-    Some(suffixes.join(" "))
 }

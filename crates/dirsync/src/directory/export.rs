@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
-use rusqlite::Connection;
+use rusqlite::{params_from_iter, Connection};
 use serde_json::{Map, Value};
 
-use super::query::match_expression;
+use super::matching::Matching;
 use super::{account_state, is_guest, DirectoryError};
 use crate::mapping;
 
@@ -41,20 +41,18 @@ pub fn export_csv_matching(
     );
     write_record(out, header.iter().map(|h| Some(h.as_str())))?;
 
-    let fts = match_expression(text);
-    let filter = if fts.is_some() {
-        "WHERE seq IN (SELECT rowid FROM users_fts WHERE users_fts MATCH ?1)"
-    } else {
-        ""
+    let mut args = Vec::new();
+    let filter = match Matching::parse(text) {
+        // Few or many matches alike: the export reads every match in name order anyway.
+        Some(m) => format!("WHERE {}", m.condition(false, &mut args)),
+        None => String::new(),
     };
     let mut stmt = conn.prepare(&format!(
-        "SELECT id, upn, mail, fields, job_title, department, account_enabled, user_type, added_at, changed_at
-         FROM users {filter} ORDER BY name IS NULL, name COLLATE NOCASE, id"
+        "SELECT u.id, u.upn, u.mail, u.fields, u.job_title, u.department, u.account_enabled, u.user_type,
+                u.added_at, u.changed_at
+         FROM users u {filter} ORDER BY u.name IS NULL, u.name COLLATE NOCASE, u.id"
     ))?;
-    let mut rows = match &fts {
-        Some(expr) => stmt.query([expr])?,
-        None => stmt.query([])?,
-    };
+    let mut rows = stmt.query(params_from_iter(args.iter()))?;
     let mut written = 0u64;
     while let Some(r) = rows.next()? {
         let id: String = r.get(0)?;

@@ -9,6 +9,7 @@
 mod apply;
 mod bulk;
 mod export;
+mod matching;
 mod query;
 
 use serde::Serialize;

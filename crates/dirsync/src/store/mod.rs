@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_runs.sql"),
     include_str!("migrations/007_history.sql"),
     include_str!("migrations/008_groups_dynamic.sql"),
+    include_str!("migrations/009_phone_digits.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
