@@ -39,6 +39,35 @@ async fn sync_acting(
     .await
 }
 
+/// Runs a first sync that deletes the last user of delta page `n` once `n` pages are read; the
+/// emulator repeats that user on the next page, which then brings its removal. Returns the run and
+/// the user.
+async fn deleting_the_last_user_of_page(d: &Dir, t: &Tenant, n: u64) -> (RunSummary, String) {
+    let mut page = t.client.get_delta_page("users/delta", &[]).await.unwrap();
+    for _ in 1..n {
+        let next = page.next_link.clone().unwrap();
+        page = t.client.get_delta_page(&next, &[]).await.unwrap();
+    }
+    let last = page.value.last().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(tenant_ids(t).contains(&last), "a user the sync stores");
+    let c = t.emu.control().clone();
+    let gone = last.clone();
+    let run = sync_acting(
+        d,
+        t,
+        manual(),
+        CancelToken::new(),
+        move |p| p.pages >= n,
+        move || c.soft_delete(&gone).unwrap(),
+    )
+    .await
+    .unwrap();
+    (run, last)
+}
+
 fn manual() -> SyncOptions {
     SyncOptions::new(Trigger::Manual)
 }
@@ -173,29 +202,56 @@ async fn a_user_deleted_while_the_first_sync_reads_leaves_no_trace() {
     let d = data_dir();
     // The emulator repeats the last user of a page on the next full page (page 2 is empty), as
     // Graph may: that user, deleted meanwhile, comes back as a removal in the same round.
-    let first_page = t.client.get_delta_page("users/delta", &[]).await.unwrap();
-    let last = first_page.value.last().unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let c = t.emu.control().clone();
-    let gone = last.clone();
-    let run = sync_acting(
-        &d,
-        &t,
-        manual(),
-        CancelToken::new(),
-        |p| p.pages >= 1,
-        move || c.soft_delete(&gone).unwrap(),
-    )
-    .await
-    .unwrap();
+    let (run, last) = deleting_the_last_user_of_page(&d, &t, 1).await;
     assert_eq!(run.status, RunStatus::Success);
     assert!(!d.ids().contains(&last));
     assert_eq!(d.ids(), tenant_ids(&t));
     assert!(d.changes(run.id).iter().all(|c| c.user_id != last));
     assert_eq!(run.counts.removed, 0);
     assert_eq!(run.counts.added as usize, d.ids().len());
+}
+
+#[tokio::test]
+async fn a_first_sync_fills_the_search_index_as_it_loads() {
+    // Enough pages for the full-text index to catch up during the load (every 20 pages). The
+    // emulator repeats each page's last user on the next full page, so users already indexed are
+    // written again; the one repeated right after the first catch-up is deleted meanwhile, so it
+    // comes back as the removal of an indexed user.
+    let t = tenant(150, 3).await;
+    let d = data_dir();
+    let (run, last) = deleting_the_last_user_of_page(&d, &t, 20).await;
+    assert_eq!(run.status, RunStatus::Success);
+    assert!(run.traffic.pages > 40, "{} pages", run.traffic.pages);
+    assert!(!d.ids().contains(&last));
+    assert_eq!(d.ids(), tenant_ids(&t));
+    d.assert_index_matches_table();
+    let store = d.store();
+    let members: Vec<_> = t
+        .emu
+        .control()
+        .users_snapshot()
+        .into_iter()
+        .filter(|u| u["userType"] == "Member")
+        .collect();
+    for user in members {
+        let id = user["id"].as_str().unwrap();
+        let upn = user["userPrincipalName"].as_str().unwrap();
+        let query = dirsync::directory::Query {
+            text: upn.to_string(),
+            ..Default::default()
+        };
+        let found: Vec<String> = dirsync::directory::search(store.conn(), &query)
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        assert_eq!(
+            found.contains(&id.to_string()),
+            id != last,
+            "{upn}: {found:?}"
+        );
+    }
 }
 
 #[tokio::test]

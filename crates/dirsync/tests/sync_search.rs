@@ -24,18 +24,6 @@ fn found(d: &Dir, text: &str) -> Vec<String> {
     ids
 }
 
-/// FTS5's own check that the index holds exactly the rows of the users table, word for word.
-fn assert_index_matches_table(d: &Dir) {
-    let store = d.store();
-    store
-        .conn()
-        .execute(
-            "INSERT INTO users_fts (users_fts, rank) VALUES ('integrity-check', 1)",
-            [],
-        )
-        .unwrap_or_else(|e| panic!("the full-text index differs from the users table: {e}"));
-}
-
 fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids.sort();
     ids
@@ -46,7 +34,7 @@ async fn search_finds_what_each_round_wrote_and_nothing_it_removed() {
     let t = tenant(40, 7).await;
     let d = data_dir();
     d.sync(&t).await.unwrap();
-    assert_index_matches_table(&d);
+    d.assert_index_matches_table();
     assert_eq!(found(&d, "").len(), tenant_ids(&t).len());
 
     let c = t.emu.control();
@@ -75,7 +63,7 @@ async fn search_finds_what_each_round_wrote_and_nothing_it_removed() {
         (run.counts.added, run.counts.updated, run.counts.removed),
         (1, 1, 2)
     );
-    assert_index_matches_table(&d);
+    d.assert_index_matches_table();
     assert_eq!(found(&d, "zephyrine"), vec![renamed.clone()]);
     assert_eq!(found(&d, "xavierre odd"), vec![hired.clone()]);
     assert_eq!(
@@ -92,7 +80,7 @@ async fn search_finds_what_each_round_wrote_and_nothing_it_removed() {
     let run = d.sync(&t).await.unwrap();
     assert_eq!(run.status, RunStatus::Success);
     assert!(run.full_round);
-    assert_index_matches_table(&d);
+    d.assert_index_matches_table();
     assert_eq!(found(&d, "trondheim"), vec![renamed.clone()]);
     assert_eq!(found(&d, "bergen"), vec![hired]);
     assert_eq!(found(&d, "").len(), tenant_ids(&t).len());

@@ -41,30 +41,9 @@ pub fn apply_upsert(
     let now = now_utc();
 
     let Some(stored) = stored else {
-        let cols = Columns::of(&raw, &fields);
-        tx.prepare_cached(
-            "INSERT INTO users (id, upn, mail, display_name, job_title, department, account_enabled, user_type,
-                                name, phone, phone_digits, city, fields, raw, added_at, changed_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
-        )?
-        .execute(params![
-            id,
-            cols.upn,
-            cols.mail,
-            cols.display_name,
-            cols.job_title,
-            cols.department,
-            cols.account_enabled,
-            cols.user_type,
-            cols.name,
-            cols.phone,
-            cols.phone_digits,
-            cols.city,
-            fields_json(&fields),
-            raw.to_string(),
-            now,
-        ])?;
-        return Ok(UserChange::Added { fields });
+        let new = NewUser::of(id.to_string(), &raw, fields);
+        insert_new(tx, &new, &now)?;
+        return Ok(UserChange::Added { fields: new.fields });
     };
 
     let changes = diff(&stored, &raw, &fields, mapping);
@@ -79,6 +58,80 @@ pub fn apply_upsert(
     }
     write_update(tx, stored.seq, &raw, &fields, &now)?;
     Ok(UserChange::Updated { changes })
+}
+
+/// A user to add, with every column computed from its Graph object, so that writing it only binds
+/// values: a first sync prepares these on the fetching side, off the writer's thread.
+pub struct NewUser {
+    id: String,
+    cols: Columns,
+    fields: Vec<(String, Option<String>)>,
+    fields_json: String,
+    raw_text: String,
+}
+
+impl NewUser {
+    /// What [`apply_upsert`] would insert for `user` into a directory that does not hold it yet.
+    /// `None` for anything but a plain entry (not an object, no usable id, a removal marker):
+    /// those take [`apply_upsert`]'s way, with its errors. Takes the annotations out of `user` in
+    /// place (what the merge into an empty entry would do, without copying the object).
+    pub fn prepare(user: &mut Value, mapping: &Mapping) -> Option<Self> {
+        let obj = user.as_object_mut()?;
+        let id = obj.get("id")?.as_str()?;
+        if id.is_empty() || id.trim() != id || obj.contains_key("@removed") {
+            return None;
+        }
+        let id = id.to_string();
+        strip_annotations(obj);
+        let fields = mapping.fields(user);
+        Some(Self::of(id, user, fields))
+    }
+
+    fn of(id: String, raw: &Value, fields: Vec<(String, Option<String>)>) -> Self {
+        Self {
+            id,
+            cols: Columns::of(raw, &fields),
+            fields_json: fields_json(&fields),
+            raw_text: raw.to_string(),
+            fields,
+        }
+    }
+
+    /// The object id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+/// Inserts `new`, added and changed at `now`. `false` when the directory already holds its id
+/// (nothing written: the caller merges instead).
+pub fn insert_new(tx: &Transaction, new: &NewUser, now: &str) -> Result<bool, DirectoryError> {
+    let cols = &new.cols;
+    let inserted = tx
+        .prepare_cached(
+            "INSERT INTO users (id, upn, mail, display_name, job_title, department, account_enabled, user_type,
+                                name, phone, phone_digits, city, fields, raw, added_at, changed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)
+             ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(params![
+            new.id,
+            cols.upn,
+            cols.mail,
+            cols.display_name,
+            cols.job_title,
+            cols.department,
+            cols.account_enabled,
+            cols.user_type,
+            cols.name,
+            cols.phone,
+            cols.phone_digits,
+            cols.city,
+            new.fields_json,
+            new.raw_text,
+            now,
+        ])?;
+    Ok(inserted == 1)
 }
 
 /// Removes a user from the directory and from every group. `None` when the id is not in the directory
@@ -273,12 +326,24 @@ impl Columns {
     }
 }
 
+/// The fields as a JSON object, keys sorted as a `serde_json::Map` keeps them.
 fn fields_json(fields: &[(String, Option<String>)]) -> String {
-    let map: Map<String, Value> = fields
+    let map: std::collections::BTreeMap<&str, Option<&str>> = fields
         .iter()
-        .map(|(f, v)| (f.clone(), v.clone().map_or(Value::Null, Value::String)))
+        .map(|(f, v)| (f.as_str(), v.as_deref()))
         .collect();
-    Value::Object(map).to_string()
+    serde_json::to_string(&map).expect("strings serialize")
+}
+
+/// What [`merge`] into an empty object keeps: every property but annotations, at every level
+/// of nested objects.
+fn strip_annotations(obj: &mut Map<String, Value>) {
+    obj.retain(|key, _| !key.contains('@'));
+    for value in obj.values_mut() {
+        if let Value::Object(inner) = value {
+            strip_annotations(inner);
+        }
+    }
 }
 
 /// Deep-merges Graph properties into the stored ones; nested objects (onPremisesExtensionAttributes)

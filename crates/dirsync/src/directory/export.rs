@@ -50,7 +50,7 @@ pub fn export_csv_matching(
     let mut stmt = conn.prepare(&format!(
         "SELECT u.id, u.upn, u.mail, u.fields, u.job_title, u.department, u.account_enabled, u.user_type,
                 u.added_at, u.changed_at
-         FROM users u {filter} ORDER BY u.name IS NULL, u.name COLLATE NOCASE, u.id"
+         FROM users u {filter} ORDER BY u.name IS NULL, u.name COLLATE NOCASE, u.seq"
     ))?;
     let mut rows = stmt.query(params_from_iter(args.iter()))?;
     let mut written = 0u64;

@@ -14,7 +14,9 @@ mod query;
 
 use serde::Serialize;
 
-pub use apply::{apply_remove, apply_upsert, remap_all, save_mapping, MappingSaved};
+pub use apply::{
+    apply_remove, apply_upsert, insert_new, remap_all, save_mapping, MappingSaved, NewUser,
+};
 pub use bulk::{BatchedFts, BulkLoad};
 pub use export::{export_csv, export_csv_matching};
 pub use query::{all_ids, count, get, sample_values, search};

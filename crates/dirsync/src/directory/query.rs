@@ -26,7 +26,8 @@ pub fn all_ids(conn: &Connection) -> Result<Vec<String>, DirectoryError> {
 const SUMMARY_COLUMNS: &str =
     "u.id, u.upn, u.mail, u.name, u.phone, u.city, u.job_title, u.department, u.account_enabled, u.user_type, u.fields";
 
-/// One page of users matching `query.text`, in a stable order (ties broken by object id).
+/// One page of users matching `query.text`, in a stable order (ties broken by `seq`, the order
+/// users were added in).
 ///
 /// Each word of the text must match the start of a word in name, UPN, mail, phone, city, department or
 /// job title (full-text index, so this stays fast on 100,000 users). A text of digits and phone
@@ -70,7 +71,7 @@ pub fn search(conn: &Connection, query: &Query) -> Result<Page<UserSummary>, Dir
     };
     let walk_index = sort_arg.is_none()
         && sort_expr != "u.added_at"
-        && sort_expr != "u.changed_at" // their indexes are not in the list's (IS NULL, NOCASE) order
+        && sort_expr != "u.changed_at" // no index serves these two orders
         && total.saturating_mul(total.saturating_add(fetch_extra)) >= window.saturating_mul(users);
     let mut args: Vec<SqlValue> = Vec::new();
     let filter = match &matching {
@@ -84,9 +85,9 @@ pub fn search(conn: &Connection, query: &Query) -> Result<Page<UserSummary>, Dir
     let sort_param = args.len();
     let order = if query.descending {
         // Mirror of the ascending order (empty values first), so the index serves both directions.
-        format!("({sort_expr}) IS NULL DESC, {sort_expr} COLLATE NOCASE DESC, u.id DESC")
+        format!("({sort_expr}) IS NULL DESC, {sort_expr} COLLATE NOCASE DESC, u.seq DESC")
     } else {
-        format!("({sort_expr}) IS NULL, {sort_expr} COLLATE NOCASE, u.id")
+        format!("({sort_expr}) IS NULL, {sort_expr} COLLATE NOCASE, u.seq")
     };
     let order = order.replace("?S", &format!("?{sort_param}"));
     args.push(SqlValue::Integer(query.limit.min(i64::MAX as u64) as i64));
@@ -120,7 +121,10 @@ pub fn get(conn: &Connection, id_or_upn: &str) -> Result<Option<UserDetail>, Dir
         Some(f) => Some(f),
         None => conn
             .query_row(
-                &format!("{select} WHERE upn = ?1 COLLATE NOCASE ORDER BY id LIMIT 1"),
+                // The form that users_sort_upn serves.
+                &format!(
+                    "{select} WHERE (upn IS NULL) = 0 AND upn = ?1 COLLATE NOCASE ORDER BY seq LIMIT 1"
+                ),
                 [key],
                 detail_row,
             )

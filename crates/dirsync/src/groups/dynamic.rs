@@ -278,7 +278,8 @@ pub fn explain_for(conn: &Connection, text: &str, user: &str) -> Result<Explanat
     let rule = compile(text)?;
     let raw: Option<String> = conn
         .query_row(
-            "SELECT raw FROM users WHERE id = ?1 OR upn = ?1 COLLATE NOCASE ORDER BY id = ?1 DESC LIMIT 1",
+            "SELECT raw FROM users WHERE id = ?1 OR ((upn IS NULL) = 0 AND upn = ?1 COLLATE NOCASE)
+             ORDER BY id = ?1 DESC, seq LIMIT 1",
             [user.trim()],
             |r| r.get(0),
         )

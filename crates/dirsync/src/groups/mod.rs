@@ -373,7 +373,7 @@ pub fn members(
     args.push((offset.min(i64::MAX as u64) as i64).into());
     let sql = format!(
         "SELECT u.id, u.name, u.upn, u.job_title, u.department {from}
-         ORDER BY u.name IS NULL, u.name COLLATE NOCASE, u.id LIMIT ?{} OFFSET ?{}",
+         ORDER BY u.name IS NULL, u.name COLLATE NOCASE, u.seq LIMIT ?{} OFFSET ?{}",
         n + 1,
         n + 2
     );

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_history.sql"),
     include_str!("migrations/008_groups_dynamic.sql"),
     include_str!("migrations/009_phone_digits.sql"),
+    include_str!("migrations/010_lean_indexes.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -4,8 +4,11 @@
 //! and the database work from overlapping. Into an empty directory nothing needs comparing, so a
 //! worker thread owns the store and writes each page into the directory as it arrives, inside ONE
 //! transaction for the whole round ([`directory::BulkLoad`]: no secondary index or full-text
-//! maintenance per row). When the last page is in, the change records and memberships are written
-//! set-based, the indexes are built once, and the round commits with its deltaLink
+//! maintenance per row). The fetching side turns each item into its row ([`Item`]), so the writer
+//! mostly binds and inserts; every [`FTS_PAGES`] pages the full-text index catches up in one
+//! statement, while later pages are still being fetched. When the last page is in, the change
+//! records and memberships are written set-based, the sort indexes are built once, and the round
+//! commits with its deltaLink
 //! ([`apply::commit_applied`]), as a staged round does. Cancel, an error, a crash, or a restart
 //! of the round (Graph lost the delta token) roll the transaction back: nothing half-applied, no
 //! deltaLink. A preview keeps the would-be records and rolls the directory back.
@@ -26,13 +29,15 @@ use crate::datadir::DataDir;
 use crate::directory::{self, DirectoryError, RemoveReason};
 use crate::graph::DeltaRemoved;
 use crate::groups::{self, Membership, EMPLOYEE_NETWORK};
+use crate::mapping::Mapping;
+use crate::rules::Rule;
 use crate::runs::{self, ChangeKind, ChangeRecord, RunRecord, RunStatus};
 use crate::store::Store;
 
 /// What the fetching side sends the loader.
 pub(super) enum Feed {
     /// The items of one delta page, in order.
-    Page(Vec<Value>),
+    Page(Vec<Item>),
     /// Graph lost the delta token: the round starts over from nothing.
     Restart,
     /// The last page is in. `run` carries the traffic figures.
@@ -41,6 +46,37 @@ pub(super) enum Feed {
         run: Box<RunRecord>,
         now: String,
     },
+}
+
+/// How many pages the loader writes before the full-text index catches up with them (about
+/// 20,000 users at Graph's largest page size): each catch-up writes one segment, which FTS5
+/// merges with the others later.
+const FTS_PAGES: usize = 20;
+
+/// One delta item, and when it is a plain entry the sync scope admits, its row ready to insert.
+/// Preparing rows on the fetching side (which mostly waits for Graph) keeps the single writer
+/// to binding and inserting.
+pub(super) struct Item {
+    value: Value,
+    new: Option<directory::NewUser>,
+}
+
+impl Item {
+    pub(super) fn prepare(mut value: Value, plan: &Preparer) -> Self {
+        let new = if plan.scope.matches(&value) {
+            // Without its annotations the item still means the same to the merge it may go to.
+            directory::NewUser::prepare(&mut value, &plan.mapping)
+        } else {
+            None
+        };
+        Self { value, new }
+    }
+}
+
+/// What preparing an item needs: the round's mapping and scope.
+pub(super) struct Preparer {
+    pub(super) mapping: Mapping,
+    pub(super) scope: Rule,
 }
 
 /// How a load ended without an error.
@@ -71,16 +107,18 @@ pub(super) fn load(
 ) -> Result<Loaded, SyncError> {
     apply::with_apply_cache(store, |store| loop {
         let tx = store.conn_mut().transaction()?;
-        let bulk = directory::BulkLoad::begin_with_history(&tx)?;
+        let mut bulk = directory::BulkLoad::begin_with_history(&tx)?;
         tx.execute_batch(
             "CREATE TEMP TABLE load_skipped (id TEXT PRIMARY KEY, raw TEXT NOT NULL) WITHOUT ROWID",
         )?;
         let mut round = Round {
             run_id,
+            skipped: false,
+            unindexed: 0,
             records: 0,
             failed: 0,
         };
-        let (mut run, now) = match round.receive(&tx, &mut feed, &plan)? {
+        let (mut run, now) = match round.receive(&tx, &mut bulk, &mut feed, &plan)? {
             // Dropping the transaction rolls the attempt back; the next one starts clean.
             Next::Restart => continue,
             Next::Abandoned => return Ok(Loaded::Abandoned),
@@ -130,6 +168,10 @@ pub(super) fn load(
 
 struct Round {
     run_id: i64,
+    /// Whether any user waits in `temp.load_skipped` (until then no item needs looking up there).
+    skipped: bool,
+    /// Pages written since the full-text index last caught up.
+    unindexed: usize,
     /// Change records written so far (their `seq` runs from 1).
     records: i64,
     failed: u64,
@@ -139,6 +181,7 @@ impl Round {
     fn receive(
         &mut self,
         tx: &Transaction,
+        bulk: &mut directory::BulkLoad,
         feed: &mut Receiver<Feed>,
         plan: &ApplyPlan,
     ) -> Result<Next, SyncError> {
@@ -146,8 +189,22 @@ impl Round {
             match item {
                 // Cancel is the fetching side's to notice: it stops feeding.
                 Feed::Page(items) => {
+                    let now = directory::now_utc();
                     for item in &items {
-                        self.item(tx, item, plan)?;
+                        if let Some(new) = &item.new {
+                            // A user seen for the first time in the round: one insert, which
+                            // reports a user already written (sent twice) to merge instead.
+                            let waiting = self.skipped && skipped_raw(tx, new.id())?.is_some();
+                            if !waiting && directory::insert_new(tx, new, &now)? {
+                                continue;
+                            }
+                        }
+                        self.rewrite(tx, bulk, &item.value, plan)?;
+                    }
+                    self.unindexed += 1;
+                    if self.unindexed >= FTS_PAGES {
+                        bulk.index_new(tx)?;
+                        self.unindexed = 0;
                     }
                 }
                 Feed::Restart => return Ok(Next::Restart),
@@ -165,6 +222,26 @@ impl Round {
             }
         }
         Ok(Next::Abandoned)
+    }
+
+    /// [`Round::item`] for an item that may rewrite or remove a user the full-text index holds.
+    fn rewrite(
+        &mut self,
+        tx: &Transaction,
+        bulk: &mut directory::BulkLoad,
+        item: &Value,
+        plan: &ApplyPlan,
+    ) -> Result<(), SyncError> {
+        let id = item.get("id").and_then(Value::as_str).map(str::trim);
+        let indexed = match id {
+            Some(id) => bulk.forget(tx, id)?,
+            None => false,
+        };
+        self.item(tx, item, plan)?;
+        if let (true, Some(id)) = (indexed, id) {
+            bulk.reindex(tx, id)?;
+        }
+        Ok(())
     }
 
     /// One delta item into the directory.
@@ -187,6 +264,7 @@ impl Round {
                     .prepare_cached("SELECT raw FROM users WHERE id = ?1")?
                     .query_row([id], |r| r.get(0))?;
                 directory::apply_remove(tx, id, RemoveReason::OutOfScope)?;
+                self.skipped = true;
                 remember_skipped(tx, id, &raw)?;
             }
             return Ok(());
@@ -205,6 +283,7 @@ impl Round {
             forget_skipped(tx, id)?;
             self.upsert(tx, id, &merged, plan)
         } else {
+            self.skipped = true;
             remember_skipped(tx, id, &merged.to_string())
         }
     }
@@ -277,11 +356,13 @@ impl Round {
         tx.execute_batch("DROP TABLE temp.load_skipped")?;
         apply::record_skipped(tx, run.id, plan, skipped as u64)?;
 
-        // Added: the user's fields, as `{"fields": ...}` like a staged round's records.
+        // Added: the user's fields, as `{"fields": ...}` like a staged round's records. `fields` is
+        // the compact JSON this load wrote, so the detail is spliced as text: re-parsing it with
+        // json() cost as much as the rest of the statement.
         let added = tx.execute(
             "INSERT INTO run_changes (run_id, seq, user_id, name, upn, kind, reason, group_name, detail)
              SELECT ?1, ?2 + row_number() OVER (ORDER BY seq), id, name, upn, ?3, NULL, NULL,
-                    json_object('fields', json(fields))
+                    '{\"fields\":' || fields || '}'
              FROM users ORDER BY seq",
             params![run.id, self.records, ChangeKind::Added.as_str()],
         )? as i64;

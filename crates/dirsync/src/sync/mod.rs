@@ -467,24 +467,29 @@ struct HeldEvent {
 /// Where fetched pages go: the stage, or the loader applying a first sync as it arrives.
 enum Sink<'a> {
     Stage(&'a mut stage::Stage),
-    Load(mpsc::Sender<load::Feed>),
+    Load(mpsc::Sender<load::Feed>, load::Preparer),
 }
 
 impl Sink<'_> {
     async fn put(&mut self, items: Vec<Value>) -> Result<(), SyncError> {
         match self {
             Sink::Stage(stage) => Ok(stage.put_page(&items)?),
-            Sink::Load(feed) => feed
-                .send(load::Feed::Page(items))
-                .await
-                .map_err(|_| loader_gone()),
+            Sink::Load(feed, prepare) => {
+                let items = items
+                    .into_iter()
+                    .map(|item| load::Item::prepare(item, prepare))
+                    .collect();
+                feed.send(load::Feed::Page(items))
+                    .await
+                    .map_err(|_| loader_gone())
+            }
         }
     }
 
     async fn restart(&mut self) -> Result<(), SyncError> {
         match self {
             Sink::Stage(stage) => Ok(stage.clear_items()?),
-            Sink::Load(feed) => feed
+            Sink::Load(feed, _) => feed
                 .send(load::Feed::Restart)
                 .await
                 .map_err(|_| loader_gone()),
@@ -499,7 +504,7 @@ impl Sink<'_> {
     ) -> Result<(), SyncError> {
         match self {
             Sink::Stage(_) => Ok(()),
-            Sink::Load(feed) => feed
+            Sink::Load(feed, _) => feed
                 .send(load::Feed::Done {
                     delta_link: delta_link.to_string(),
                     run: Box::new(run.clone()),
@@ -733,11 +738,17 @@ impl Engine {
         let (feed, pages) = mpsc::channel(2);
         let mut store = self.store.take().expect("store present");
         let (dir, run_id) = (self.dir.clone(), self.run.id);
+        let prepare = load::Preparer {
+            mapping: plan.mapping.clone(),
+            scope: plan.scope.clone(),
+        };
         let worker = tokio::task::spawn_blocking(move || {
             let loaded = load::load(&mut store, &dir, pages, plan, run_id);
             (store, loaded)
         });
-        let fetched = self.fetch(client, Sink::Load(feed), url, initial).await;
+        let fetched = self
+            .fetch(client, Sink::Load(feed, prepare), url, initial)
+            .await;
         let loaded = match worker.await {
             Ok((store, loaded)) => {
                 self.store = Some(store);

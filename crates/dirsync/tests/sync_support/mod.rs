@@ -213,6 +213,18 @@ impl Dir {
             .collect()
     }
 
+    /// FTS5's own check that the full-text index holds exactly the rows of the users table, word
+    /// for word.
+    pub fn assert_index_matches_table(&self) {
+        self.store()
+            .conn()
+            .execute(
+                "INSERT INTO users_fts (users_fts, rank) VALUES ('integrity-check', 1)",
+                [],
+            )
+            .unwrap_or_else(|e| panic!("the full-text index differs from the users table: {e}"));
+    }
+
     pub fn ids(&self) -> Vec<String> {
         let mut ids = dirsync::directory::all_ids(self.store().conn()).unwrap();
         ids.sort();
