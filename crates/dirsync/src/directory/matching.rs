@@ -9,7 +9,7 @@
 
 use rusqlite::types::Value as SqlValue;
 
-/// The columns of `users_fts` other than the two phone columns (see [`Matching::parse`]).
+/// The columns of `users_fts` other than `phone` (see [`Matching::parse`]).
 const NON_PHONE_COLUMNS: &str = "{name upn mail city department job_title}";
 
 /// A search text that has something to search for.
@@ -44,8 +44,8 @@ impl Matching {
             .all(|c| c.is_ascii_digit() || " +-().".contains(c));
         let digits = if phone_like { digits_only(text) } else { None };
         let fts = match (&digits, words.as_slice()) {
-            // One run of digits that starts a word of a phone column is inside the phone's digits, which
-            // `instr` finds anyway; leaving those columns out keeps the full-text part from listing
+            // One run of digits that starts a word of the phone is inside the phone's digits, which
+            // `instr` finds anyway; leaving that column out keeps the full-text part from listing
             // nearly every user for "5".
             (Some(_), [word]) => format!("{NON_PHONE_COLUMNS} : {word}"),
             _ => words.join(" AND "),
