@@ -4,8 +4,8 @@
 //! and the database work from overlapping. Into an empty directory nothing needs comparing, so a
 //! worker thread owns the store and writes each page into the directory as it arrives, inside ONE
 //! transaction for the whole round ([`directory::BulkLoad`]: no secondary index or full-text
-//! maintenance per row). The fetching side turns each item into its row ([`Item`]), so the writer
-//! mostly binds and inserts; every [`FTS_PAGES`] pages the full-text index catches up in one
+//! maintenance per row). A thread between the fetch and the writer turns each item into its row
+//! ([`Item`], [`prepare`]), so the writer mostly binds and inserts; every [`FTS_PAGES`] pages the full-text index catches up in one
 //! statement, while later pages are still being fetched. When the last page is in, the change
 //! records and memberships are written set-based, the sort indexes are built once, and the round
 //! commits with its deltaLink
@@ -20,7 +20,7 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde_json::{json, Map, Value};
-use tokio::sync::mpsc::Receiver;
+use tokio::sync::mpsc::{Receiver, Sender};
 
 use super::apply::{self, ApplyPlan};
 use super::stage::{self, Stage};
@@ -34,10 +34,11 @@ use crate::rules::Rule;
 use crate::runs::{self, ChangeKind, ChangeRecord, RunRecord, RunStatus};
 use crate::store::Store;
 
-/// What the fetching side sends the loader.
-pub(super) enum Feed {
+/// What the fetching side sends the loader: pages of `T`, Graph's items (to the preparer) or
+/// [`Item`]s (from it, to the writer).
+pub(super) enum Feed<T = Item> {
     /// The items of one delta page, in order.
-    Page(Vec<Item>),
+    Page(Vec<T>),
     /// Graph lost the delta token: the round starts over from nothing.
     Restart,
     /// The last page is in. `run` carries the traffic figures.
@@ -46,6 +47,35 @@ pub(super) enum Feed {
         run: Box<RunRecord>,
         now: String,
     },
+}
+
+/// The middle of the pipeline, on its own thread: turns each fetched page into [`Item`]s and
+/// passes everything on in order, so neither the fetch nor the writer spends time on it. Ends
+/// when the fetching side is done or the writer has stopped.
+pub(super) fn prepare(mut fetched: Receiver<Feed<Value>>, writer: Sender<Feed>, with: Preparer) {
+    while let Some(feed) = fetched.blocking_recv() {
+        let feed = match feed {
+            Feed::Page(items) => Feed::Page(
+                items
+                    .into_iter()
+                    .map(|item| Item::prepare(item, &with))
+                    .collect(),
+            ),
+            Feed::Restart => Feed::Restart,
+            Feed::Done {
+                delta_link,
+                run,
+                now,
+            } => Feed::Done {
+                delta_link,
+                run,
+                now,
+            },
+        };
+        if writer.blocking_send(feed).is_err() {
+            return;
+        }
+    }
 }
 
 /// How many pages the loader writes before the full-text index catches up with them (about
@@ -62,7 +92,7 @@ pub(super) struct Item {
 }
 
 impl Item {
-    pub(super) fn prepare(mut value: Value, plan: &Preparer) -> Self {
+    fn prepare(mut value: Value, plan: &Preparer) -> Self {
         let new = if plan.scope.matches(&value) {
             // Without its annotations the item still means the same to the merge it may go to.
             directory::NewUser::prepare(&mut value, &plan.mapping)

@@ -467,29 +467,24 @@ struct HeldEvent {
 /// Where fetched pages go: the stage, or the loader applying a first sync as it arrives.
 enum Sink<'a> {
     Stage(&'a mut stage::Stage),
-    Load(mpsc::Sender<load::Feed>, load::Preparer),
+    Load(mpsc::Sender<load::Feed<Value>>),
 }
 
 impl Sink<'_> {
     async fn put(&mut self, items: Vec<Value>) -> Result<(), SyncError> {
         match self {
             Sink::Stage(stage) => Ok(stage.put_page(&items)?),
-            Sink::Load(feed, prepare) => {
-                let items = items
-                    .into_iter()
-                    .map(|item| load::Item::prepare(item, prepare))
-                    .collect();
-                feed.send(load::Feed::Page(items))
-                    .await
-                    .map_err(|_| loader_gone())
-            }
+            Sink::Load(feed) => feed
+                .send(load::Feed::Page(items))
+                .await
+                .map_err(|_| loader_gone()),
         }
     }
 
     async fn restart(&mut self) -> Result<(), SyncError> {
         match self {
             Sink::Stage(stage) => Ok(stage.clear_items()?),
-            Sink::Load(feed, _) => feed
+            Sink::Load(feed) => feed
                 .send(load::Feed::Restart)
                 .await
                 .map_err(|_| loader_gone()),
@@ -504,7 +499,7 @@ impl Sink<'_> {
     ) -> Result<(), SyncError> {
         match self {
             Sink::Stage(_) => Ok(()),
-            Sink::Load(feed, _) => feed
+            Sink::Load(feed) => feed
                 .send(load::Feed::Done {
                     delta_link: delta_link.to_string(),
                     run: Box::new(run.clone()),
@@ -734,21 +729,25 @@ impl Engine {
         initial: &str,
         plan: apply::ApplyPlan,
     ) -> Result<(), SyncError> {
-        // Two pages in flight: the fetch runs ahead of the writer by one page, never more.
-        let (feed, pages) = mpsc::channel(2);
+        // Three stages on their own threads: fetch (here), prepare, write. Two pages in flight
+        // between each: the fetch runs at most a few pages ahead of the writer.
+        let (fetched, to_prepare) = mpsc::channel(2);
+        let (prepared, to_write) = mpsc::channel(2);
         let mut store = self.store.take().expect("store present");
         let (dir, run_id) = (self.dir.clone(), self.run.id);
-        let prepare = load::Preparer {
+        let with = load::Preparer {
             mapping: plan.mapping.clone(),
             scope: plan.scope.clone(),
         };
+        let preparer =
+            tokio::task::spawn_blocking(move || load::prepare(to_prepare, prepared, with));
         let worker = tokio::task::spawn_blocking(move || {
-            let loaded = load::load(&mut store, &dir, pages, plan, run_id);
+            let loaded = load::load(&mut store, &dir, to_write, plan, run_id);
             (store, loaded)
         });
-        let fetched = self
-            .fetch(client, Sink::Load(feed, prepare), url, initial)
-            .await;
+        let fetched = self.fetch(client, Sink::Load(fetched), url, initial).await;
+        // The preparer ends once the fetch has dropped its sender (or the writer stopped).
+        let _ = preparer.await;
         let loaded = match worker.await {
             Ok((store, loaded)) => {
                 self.store = Some(store);
