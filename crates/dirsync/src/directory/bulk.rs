@@ -103,10 +103,10 @@ impl BulkLoad {
     /// rather than after the last one. (FTS5 writes its pending terms out as a segment at the end
     /// of each such statement, so not after every page.)
     pub fn index_new(&mut self, tx: &Transaction) -> Result<(), DirectoryError> {
-        let last: Option<i64> = tx.query_row("SELECT max(seq) FROM users", [], |r| r.get(0))?;
-        let Some(last) = last.filter(|&last| last > self.indexed) else {
+        let last = last_seq(tx)?;
+        if last <= self.indexed {
             return Ok(());
-        };
+        }
         tx.prepare_cached(&format!(
             "INSERT INTO users_fts (rowid, {FTS_COLUMNS})
              SELECT seq, {FTS_COLUMNS} FROM users WHERE seq > ?1 ORDER BY seq"
@@ -138,8 +138,7 @@ impl BulkLoad {
         .execute([id])?;
         // A removed user may have had the highest `seq`, which SQLite then gives the next user
         // inserted: that one must still count as not indexed.
-        let last: Option<i64> = tx.query_row("SELECT max(seq) FROM users", [], |r| r.get(0))?;
-        self.indexed = self.indexed.min(last.unwrap_or(0));
+        self.indexed = self.indexed.min(last_seq(tx)?);
         Ok(())
     }
 
@@ -155,6 +154,11 @@ impl BulkLoad {
         }
         set_hashsize(tx, DEFAULT_HASH_BYTES)
     }
+}
+
+/// The highest `seq` stored, 0 for an empty table.
+fn last_seq(tx: &Transaction) -> Result<i64, DirectoryError> {
+    Ok(tx.query_row("SELECT coalesce(max(seq), 0) FROM users", [], |r| r.get(0))?)
 }
 
 fn set_hashsize(tx: &Transaction, bytes: u32) -> Result<(), DirectoryError> {
