@@ -47,6 +47,8 @@ struct Host {
     config: ScheduleConfig,
     clock: VirtualClock,
     record: Arc<Mutex<Record>>,
+    /// How long each scheduled run takes.
+    run_takes: Duration,
 }
 
 impl ScheduleHost for Host {
@@ -75,8 +77,7 @@ impl ScheduleHost for Host {
             record.runs.push((started, slot));
             record.last_run = Some(started);
         }
-        // A sync that takes 20 minutes: longer than the wake gap, and must not count as sleep.
-        tokio::time::sleep(Duration::from_secs(20 * 60))
+        tokio::time::sleep(self.run_takes)
     }
 }
 
@@ -103,6 +104,8 @@ async fn driver_catches_up_once_runs_daily_and_survives_suspend() {
         },
         clock: clock.clone(),
         record: record.clone(),
+        // A sync that takes 20 minutes: longer than the wake gap, and must not count as sleep.
+        run_takes: Duration::from_secs(20 * 60),
     };
 
     // At 22:00:15 wall time the machine sleeps for 8 hours (between two ticks).
@@ -140,5 +143,51 @@ async fn driver_catches_up_once_runs_daily_and_survives_suspend() {
             at: next,
             slot: next
         })
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_next_slot_is_shown_as_soon_as_a_run_ends_not_a_tick_later() {
+    let zone: Tz = "Europe/Berlin".parse().unwrap();
+    let clock = VirtualClock {
+        base: time("2025-06-10T01:59:50+02:00"),
+        start: tokio::time::Instant::now(),
+        jumped: Arc::default(),
+    };
+    let record = Arc::new(Mutex::new(Record {
+        last_run: Some(time("2025-06-09T02:00:00+02:00")),
+        ..Record::default()
+    }));
+    let host = Host {
+        config: ScheduleConfig {
+            mode: SyncMode::Recurring,
+            daily_at: parse_daily_at("02:00").unwrap(),
+            ..ScheduleConfig::default()
+        },
+        clock: clock.clone(),
+        record: record.clone(),
+        run_takes: Duration::from_secs(1),
+    };
+    // Ticks at 01:59:50 and 02:00:20 (the run, one second long); stop at 02:00:40, before the
+    // tick at 02:00:50.
+    let stop = tokio::time::sleep(Duration::from_secs(50));
+    run_scheduler(clock, zone, host, Duration::from_secs(30), stop).await;
+
+    let record = record.lock().unwrap();
+    assert_eq!(
+        record.runs,
+        vec![(
+            time("2025-06-10T02:00:20+02:00"),
+            time("2025-06-10T02:00:00+02:00")
+        )]
+    );
+    let next = time("2025-06-11T02:00:00+02:00");
+    assert_eq!(
+        record.last_decision,
+        Some(Decision::At {
+            at: next,
+            slot: next
+        }),
+        "the decision after the run names tomorrow's slot"
     );
 }

@@ -89,6 +89,9 @@ where
                 _ = host.run_scheduled(slot) => {}
             }
             scheduler.run_finished(clock.now());
+            // Decide again now, not a tick later: until then the status line and the tray would
+            // still show the slot that just ran as the next one.
+            interval.reset_immediately();
         }
     }
 }
