@@ -22,6 +22,10 @@ const BEGIN: &str =
     "<!-- bench:begin (written by cargo xtask bench; edit outside these markers) -->";
 const END: &str = "<!-- bench:end -->";
 
+/// The delay added to every Graph response for the latency run: an assumed round trip and
+/// service time for a page of 999 users across a network (loopback answers in milliseconds).
+const GRAPH_LATENCY_MS: u64 = 250;
+
 struct Options {
     quick: bool,
     runs: usize,
@@ -188,7 +192,11 @@ pub fn run(args: &[String]) -> Result {
     let mut last_dir = None;
     for r in 0..opts.runs {
         let dir = tools.data_dir(&format!("full-{r}"), &emu)?;
+        let emulator_before = emu.cpu();
         let floor = tools.probe(&dir, &["floor"])?;
+        if let (Some(a), Some(b)) = (emulator_before, emu.cpu()) {
+            s.push("emulator_floor.cpu", (b - a).as_secs_f64() * 1000.0);
+        }
         let users: u64 = floor.value("users").unwrap_or(0);
         if users < sizes.users as u64 {
             return Err(format!(
@@ -218,6 +226,10 @@ pub fn run(args: &[String]) -> Result {
         }
     }
     let dir = last_dir.expect("at least one run");
+    run::step("the database work of the first sync alone");
+    tools
+        .probe(&dir, &["store-floor", &opts.runs.to_string()])?
+        .samples_into(&mut s);
 
     run::step(&format!(
         "incremental sync of {} changes, {} run(s)",
@@ -237,6 +249,38 @@ pub fn run(args: &[String]) -> Result {
             ));
         }
         s.process("incremental", sync.measured);
+    }
+
+    // The same round when every Graph response takes as long as a service across a network
+    // does: whether the store keeps pace with the pages, which loopback cannot show.
+    run::step(&format!(
+        "full sync beside the floor, every Graph response {GRAPH_LATENCY_MS} ms late, {} run(s)",
+        opts.runs
+    ));
+    http_post(
+        &emu.base,
+        "/_emulator/faults",
+        &format!(r#"{{"type":"slow","millis":{GRAPH_LATENCY_MS},"fraction":1.0}}"#),
+    )?;
+    // The incremental runs changed the tenant: a first sync now adds everyone alive in it.
+    let info = http(&emu.base, "GET", "/_emulator/info", "")?;
+    let alive: u64 = info
+        .split_once(r#""userCount":"#)
+        .and_then(|(_, rest)| rest.split([',', '}']).next()?.trim().parse().ok())
+        .ok_or_else(|| format!("no userCount in the emulator's info: {info}"))?;
+    for r in 0..opts.runs {
+        let dir = tools.data_dir(&format!("latency-{r}"), &emu)?;
+        let floor = tools.probe(&dir, &["floor"])?;
+        let sync = tools.dirsync(&dir, &["sync"])?;
+        let added = sync.summary_count("added")?;
+        if added != alive {
+            return Err(format!(
+                "with latency, the first sync added {added} users; the tenant has {alive}"
+            ));
+        }
+        s.process("floor_latency", floor.measured);
+        s.process("full_latency", sync.measured);
+        let _ = std::fs::remove_dir_all(dir);
     }
     drop(emu);
 
@@ -560,7 +604,11 @@ struct Usage {
 #[repr(C)]
 struct RUsage([std::os::raw::c_long; 18]);
 
+/// `_SC_CLK_TCK` in Linux's `<unistd.h>`: the unit of `/proc/<pid>/stat`'s CPU times.
+const SC_CLK_TCK: i32 = 2;
+
 extern "C" {
+    fn sysconf(name: i32) -> std::os::raw::c_long;
     fn wait4(pid: i32, status: *mut i32, options: i32, rusage: *mut RUsage) -> i32;
 }
 
@@ -676,6 +724,20 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// The CPU time (user + system) the emulator process has used so far, from `/proc`.
+    fn cpu(&self) -> Option<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).ok()?;
+        // Fields after the parenthesised command name, from field 3 (state): utime is 14, stime 15.
+        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let ticks: u64 =
+            fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+        // SAFETY: sysconf only reads a configuration value.
+        let per_second = unsafe { sysconf(SC_CLK_TCK) };
+        (per_second > 0).then(|| Duration::from_secs_f64(ticks as f64 / per_second as f64))
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -685,6 +747,11 @@ impl Drop for Emulator {
 
 /// A minimal HTTP/1.1 POST to the emulator on loopback; Ok on a 2xx status.
 fn http_post(base: &str, path: &str, body: &str) -> Result<()> {
+    http(base, "POST", path, body).map(drop)
+}
+
+/// A minimal HTTP/1.1 request to the emulator on loopback: the response body on a 2xx status.
+fn http(base: &str, method: &str, path: &str, body: &str) -> Result<String> {
     let host = base
         .strip_prefix("http://")
         .ok_or_else(|| format!("the emulator's base URL '{base}' is not http://"))?
@@ -694,7 +761,7 @@ fn http_post(base: &str, path: &str, body: &str) -> Result<()> {
     let mut stream = TcpStream::connect(host).map_err(|e| format!("connect {host}: {e}"))?;
     write!(
         stream,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .map_err(|e| e.to_string())?;
@@ -704,10 +771,13 @@ fn http_post(base: &str, path: &str, body: &str) -> Result<()> {
         .map_err(|e| e.to_string())?;
     let status = answer.split_whitespace().nth(1).unwrap_or_default();
     if status.starts_with('2') {
-        Ok(())
+        Ok(answer
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, body)| body)
+            .to_string())
     } else {
         Err(format!(
-            "POST {path} answered: {}",
+            "{method} {path} answered: {}",
             answer.lines().next().unwrap_or_default()
         ))
     }
@@ -812,6 +882,50 @@ impl Report<'_> {
             "".into(),
         ]);
         rows.push([
+            "… the emulator's CPU time serving the floor's round".into(),
+            secs("emulator_floor.cpu").unwrap_or_else(dash),
+            "".into(),
+            "".into(),
+        ]);
+        rows.push([
+            "… the database work alone (the synced rows copied set-based into a new database, \
+             the first sync's index and full-text builds, one transaction): wall"
+                .into(),
+            match (
+                secs("store_floor"),
+                s.median("store_floor"),
+                s.median("floor.wall"),
+            ) {
+                (Some(t), Some(m), Some(f)) if f > 0.0 => format!("{t}, {:.2} × floor", m / f),
+                _ => dash(),
+            },
+            "".into(),
+            "".into(),
+        ]);
+        let latency_ratio = match (
+            s.median("full_latency.wall"),
+            s.median("floor_latency.wall"),
+        ) {
+            (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+            _ => None,
+        };
+        rows.push([
+            format!(
+                "… the same round with every Graph response {GRAPH_LATENCY_MS} ms late: sync / \
+                 floor wall"
+            ),
+            match (
+                secs("full_latency.wall"),
+                secs("floor_latency.wall"),
+                latency_ratio,
+            ) {
+                (Some(a), Some(b), Some(r)) => format!("{a} / {b}, ratio {r:.2}"),
+                _ => dash(),
+            },
+            "".into(),
+            "".into(),
+        ]);
+        rows.push([
             "… sync peak memory (`dirsync` process)".into(),
             mib("full.rss").unwrap_or_else(dash),
             "< 150 MB".into(),
@@ -906,6 +1020,28 @@ impl Report<'_> {
             ]);
         }
 
+        let mut notes: Vec<String> = self.notes.to_vec();
+        if let (Some(floor), Some(emulator), Some(store)) = (
+            s.median("floor.wall"),
+            s.median("emulator_floor.cpu"),
+            s.median("store_floor"),
+        ) {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+            notes.insert(
+                0,
+                format!(
+                    "The ratio's budget: 1.5 × the floor is {:.2} s; on {cores:.0} cores that is \
+                     {:.2} s of CPU, of which the emulator serving the round takes {:.2} s, leaving \
+                     {:.2} s for the sync process. The database work alone takes {:.2} s on one \
+                     thread (one SQLite connection writes at a time).",
+                    1.5 * floor / 1e3,
+                    cores * 1.5 * floor / 1e3,
+                    emulator / 1e3,
+                    (cores * 1.5 * floor - emulator) / 1e3,
+                    store / 1e3,
+                ),
+            );
+        }
         let mut md = String::new();
         md.push_str(&format!(
             "Measured {} on {}{}. Median of {} run(s) (search: {} runs), min–max in brackets.\n\n",
@@ -923,9 +1059,9 @@ impl Report<'_> {
         for [a, b, c, d] in rows {
             md.push_str(&format!("| {a} | {b} | {c} | {d} |\n"));
         }
-        if !self.notes.is_empty() {
+        if !notes.is_empty() {
             md.push('\n');
-            for note in self.notes {
+            for note in &notes {
                 md.push_str(&format!("- {note}\n"));
             }
         }

@@ -8,6 +8,9 @@
 //! - `rules <runs> <changed>`: 50 dynamic-membership rules over every user (full recompute) and over
 //!   `changed` users read back by id (incremental), `runs` times each.
 //! - `search <runs>`: the directory search the Directory page calls, for typical queries.
+//! - `store-floor <runs>`: the database work of a first sync alone: the synced directory's rows
+//!   copied set-based into a new database, with the first sync's own index and full-text builds,
+//!   in one transaction. What no sync that stores the same can go below on this machine.
 //!
 //! Each measurement is printed as `sample <name> <milliseconds>`; the harness takes medians.
 
@@ -41,7 +44,8 @@ fn main() -> Result {
         Some("mutate") => mutate(&dir, &arg(1, "control URL")?, number(2, "count")?),
         Some("rules") => rules_bench(&dir, number(1, "runs")?, number(2, "changed")?),
         Some("search") => search_bench(&dir, number(1, "runs")?),
-        _ => Err("usage: bench floor | mutate <control-url> <count> | rules <runs> <changed> | search <runs>".into()),
+        Some("store-floor") => store_floor(&dir, number(1, "runs")?),
+        _ => Err("usage: bench floor | mutate <control-url> <count> | rules <runs> <changed> | search <runs> | store-floor <runs>".into()),
     }
 }
 
@@ -311,5 +315,52 @@ fn search_bench(dir: &DataDir, runs: usize) -> Result {
             std::hint::black_box(page);
         }
     }
+    Ok(())
+}
+
+/// The database work of a first sync, without the sync: every row the first sync stored (users,
+/// their "added" and "joined" records, their Employee network memberships) copied with one
+/// `INSERT … SELECT` per table into a freshly migrated database, and the indexes and the full-text
+/// index built by the first sync's own `BulkLoad`, in one transaction committed (with its
+/// checkpoint) like the sync's. No JSON, no network, no per-row statements: a lower bound.
+fn store_floor(dir: &DataDir, runs: usize) -> Result {
+    let source = dir.database_path();
+    let target = dir.path().join("store-floor.sqlite3");
+    let remove = || {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
+        }
+    };
+    let users = directory::count(Store::open(&source)?.conn())?;
+    for _ in 0..runs {
+        remove();
+        let mut store = Store::open(&target)?;
+        let conn = store.conn_mut();
+        // The page cache of the sync's apply (sync::apply).
+        conn.pragma_update(None, "cache_size", -32 * 1024)?;
+        conn.execute("ATTACH DATABASE ?1 AS source", [source.to_string_lossy()])?;
+        // The rows the records and memberships point at (the Employee network is there already),
+        // outside the measured transaction.
+        conn.execute_batch(
+            "INSERT INTO runs SELECT * FROM source.runs;
+             INSERT OR IGNORE INTO groups SELECT * FROM source.groups;",
+        )?;
+        let started = Instant::now();
+        let tx = conn.transaction()?;
+        let bulk = directory::BulkLoad::begin_with_history(&tx)?;
+        tx.execute_batch(
+            "INSERT INTO users SELECT * FROM source.users ORDER BY seq;
+             INSERT INTO run_changes SELECT * FROM source.run_changes ORDER BY run_id, seq;
+             INSERT INTO group_members SELECT * FROM source.group_members ORDER BY group_id, user_id;",
+        )?;
+        bulk.finish(&tx)?;
+        tx.commit()?;
+        sample("store_floor", started);
+        let copied = directory::count(store.conn())?;
+        if copied != users {
+            return Err(format!("store-floor copied {copied} of {users} users").into());
+        }
+    }
+    remove();
     Ok(())
 }
