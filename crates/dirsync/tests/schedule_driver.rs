@@ -81,14 +81,41 @@ impl ScheduleHost for Host {
     }
 }
 
+impl VirtualClock {
+    /// A wall clock that reads `base` now.
+    fn starting_at(base: &str) -> Self {
+        VirtualClock {
+            base: time(base),
+            start: tokio::time::Instant::now(),
+            jumped: Arc::default(),
+        }
+    }
+}
+
+impl Host {
+    /// A daily schedule at 02:00 whose runs each take `run_takes`.
+    fn daily_at_two(
+        clock: &VirtualClock,
+        record: &Arc<Mutex<Record>>,
+        run_takes: Duration,
+    ) -> Self {
+        Host {
+            config: ScheduleConfig {
+                mode: SyncMode::Recurring,
+                daily_at: parse_daily_at("02:00").unwrap(),
+                ..ScheduleConfig::default()
+            },
+            clock: clock.clone(),
+            record: record.clone(),
+            run_takes,
+        }
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn driver_catches_up_once_runs_daily_and_survives_suspend() {
     let zone: Tz = "America/New_York".parse().unwrap();
-    let clock = VirtualClock {
-        base: time("2025-06-10T09:00:00-04:00"),
-        start: tokio::time::Instant::now(),
-        jumped: Arc::default(),
-    };
+    let clock = VirtualClock::starting_at("2025-06-10T09:00:00-04:00");
     let record = Arc::new(Mutex::new(Record {
         // Closed for three days.
         last_run: Some(time("2025-06-07T02:00:00-04:00")),
@@ -96,17 +123,8 @@ async fn driver_catches_up_once_runs_daily_and_survives_suspend() {
         failed_reads_left: 2,
         ..Record::default()
     }));
-    let host = Host {
-        config: ScheduleConfig {
-            mode: SyncMode::Recurring,
-            daily_at: parse_daily_at("02:00").unwrap(),
-            ..ScheduleConfig::default()
-        },
-        clock: clock.clone(),
-        record: record.clone(),
-        // A sync that takes 20 minutes: longer than the wake gap, and must not count as sleep.
-        run_takes: Duration::from_secs(20 * 60),
-    };
+    // A sync that takes 20 minutes: longer than the wake gap, and must not count as sleep.
+    let host = Host::daily_at_two(&clock, &record, Duration::from_secs(20 * 60));
 
     // At 22:00:15 wall time the machine sleeps for 8 hours (between two ticks).
     let jumped = clock.jumped.clone();
@@ -149,25 +167,12 @@ async fn driver_catches_up_once_runs_daily_and_survives_suspend() {
 #[tokio::test(start_paused = true)]
 async fn the_next_slot_is_shown_as_soon_as_a_run_ends_not_a_tick_later() {
     let zone: Tz = "Europe/Berlin".parse().unwrap();
-    let clock = VirtualClock {
-        base: time("2025-06-10T01:59:50+02:00"),
-        start: tokio::time::Instant::now(),
-        jumped: Arc::default(),
-    };
+    let clock = VirtualClock::starting_at("2025-06-10T01:59:50+02:00");
     let record = Arc::new(Mutex::new(Record {
         last_run: Some(time("2025-06-09T02:00:00+02:00")),
         ..Record::default()
     }));
-    let host = Host {
-        config: ScheduleConfig {
-            mode: SyncMode::Recurring,
-            daily_at: parse_daily_at("02:00").unwrap(),
-            ..ScheduleConfig::default()
-        },
-        clock: clock.clone(),
-        record: record.clone(),
-        run_takes: Duration::from_secs(1),
-    };
+    let host = Host::daily_at_two(&clock, &record, Duration::from_secs(1));
     // Ticks at 01:59:50 and 02:00:20 (the run, one second long); stop at 02:00:40, before the
     // tick at 02:00:50.
     let stop = tokio::time::sleep(Duration::from_secs(50));
